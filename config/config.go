@@ -1,0 +1,174 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// Protocol names accepted in metering.protocol.
+const (
+	ProtocolDLT645   = "dlt645"
+	ProtocolIEC62056 = "iec62056-21"
+)
+
+// AddressAuto in metering.address makes the driver ask the meter for its
+// address (DL/T 645 read-address broadcast, IEC 62056-21 "/?!").
+const AddressAuto = "auto"
+
+// MaxFileSize bounds what Load reads; a config file is a few hundred bytes.
+const MaxFileSize = 1 << 20
+
+// Config is the whole gatewayd configuration. Obtain it from [Default],
+// [Parse] or [Load]; a Config from Parse or Load is validated.
+type Config struct {
+	HTTP     HTTP     `yaml:"http"`
+	Metering Metering `yaml:"metering"`
+	Log      Log      `yaml:"log"`
+	// StateDir holds the database and secrets. Default /var/lib/gatewayd;
+	// the CLI flag --state overrides it.
+	StateDir string `yaml:"state_dir"`
+}
+
+// HTTP configures the API server.
+type HTTP struct {
+	// Listen is the host:port the API listens on. Default 127.0.0.1:8080.
+	// An empty host means all interfaces; port 0 picks a free port.
+	Listen string `yaml:"listen"`
+}
+
+// Metering configures the serial link to the legal metrology core.
+type Metering struct {
+	// Protocol is ProtocolDLT645 or ProtocolIEC62056. Default dlt645.
+	Protocol string `yaml:"protocol"`
+	// Port is the absolute path of the serial device. Default /dev/ttyS1.
+	Port string `yaml:"port"`
+	// Baud is the serial speed in bit/s; 0 (the default) means the protocol
+	// default, see [Metering.EffectiveBaud]. For iec62056-21 it is the
+	// highest speed negotiated after the 300 bit/s sign-on.
+	Baud int `yaml:"baud"`
+	// Address is AddressAuto or the meter's 12-digit address. Parse accepts
+	// 1..12 decimal digits and left-pads them with zeros to 12, so "1"
+	// becomes "000000000001". Default auto.
+	Address string `yaml:"address"`
+	// Interval is the instantaneous poll interval, 200ms..1h. Default 1s.
+	Interval time.Duration `yaml:"interval"`
+	// ResponseTimeout is the longest wait for the first byte of a reply,
+	// 20ms..5s. Default 500ms.
+	ResponseTimeout time.Duration `yaml:"response_timeout"`
+	// ByteTimeout is the longest gap between bytes of a reply, 10ms..5s.
+	// Default 500ms.
+	ByteTimeout time.Duration `yaml:"byte_timeout"`
+	// TimeSync enables the broadcast time sync: at most once a day, when
+	// the meter clock is off by 2s..5min. Default true.
+	TimeSync bool `yaml:"time_sync"`
+}
+
+// Log configures the daemon's log output.
+type Log struct {
+	// Level is debug, info, warn or error. Default info.
+	Level string `yaml:"level"`
+	// Format is text or json. Default text.
+	Format string `yaml:"format"`
+}
+
+// Default returns the configuration used for every key a file leaves out.
+// It is the only place defaults are defined.
+func Default() Config {
+	return Config{
+		HTTP: HTTP{Listen: "127.0.0.1:8080"},
+		Metering: Metering{
+			Protocol:        ProtocolDLT645,
+			Port:            "/dev/ttyS1",
+			Baud:            0,
+			Address:         AddressAuto,
+			Interval:        time.Second,
+			ResponseTimeout: 500 * time.Millisecond,
+			ByteTimeout:     500 * time.Millisecond,
+			TimeSync:        true,
+		},
+		Log:      Log{Level: "info", Format: "text"},
+		StateDir: "/var/lib/gatewayd",
+	}
+}
+
+// EffectiveBaud returns the serial speed to use: Baud if set, else the
+// protocol default (2400 for dlt645, 9600 as the highest negotiated speed
+// for iec62056-21). It returns 0 for an unknown protocol.
+func (m Metering) EffectiveBaud() int {
+	if m.Baud != 0 {
+		return m.Baud
+	}
+	switch m.Protocol {
+	case ProtocolDLT645:
+		return 2400
+	case ProtocolIEC62056:
+		return 9600
+	}
+	return 0
+}
+
+// Load reads and parses the config file at path. Errors about the content
+// are *Error values (possibly several, joined) naming path, line and key.
+func Load(path string) (Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return Config{}, fmt.Errorf("config: read %s: %w", path, err)
+	}
+	if len(data) > MaxFileSize {
+		return Config{}, &Error{File: path, Msg: fmt.Sprintf("file larger than %d bytes", MaxFileSize)}
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes and validates data strictly; filename is used in errors
+// only. Keys a document leaves out (or sets to null) keep their defaults; an
+// empty document means all defaults.
+func Parse(filename string, data []byte) (Config, error) {
+	cfg := Default()
+	d := &decoder{file: filename, lines: map[string]int{}}
+	root, err := parseYAML(filename, data)
+	if err != nil {
+		return Config{}, err
+	}
+	if root != nil {
+		d.decodeRoot(root, &cfg)
+	}
+	// Fields that failed to decode kept their defaults, so validating
+	// anyway adds only genuine problems.
+	d.errs = append(d.errs, validate(&cfg, filename, d.lines)...)
+	if len(d.errs) > 0 {
+		return Config{}, joinErrors(d.errs)
+	}
+	return cfg, nil
+}
+
+// Validate checks the values of c (e.g. after CLI overrides were applied).
+// The returned *Error values carry the key but no file or line.
+// Validate does not normalise metering.address; Parse does.
+func (c Config) Validate() error {
+	cp := c
+	errs := validate(&cp, "", nil)
+	if len(errs) == 0 {
+		return nil
+	}
+	return joinErrors(errs)
+}
+
+func joinErrors(errs []*Error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	es := make([]error, len(errs))
+	for i, e := range errs {
+		es[i] = e
+	}
+	return errors.Join(es...)
+}

@@ -1,0 +1,48 @@
+package config
+
+// Example returns a complete, commented config file whose values are the
+// defaults: Parse("x", []byte(Example())) equals Default().
+func Example() string {
+	return `# gatewayd configuration (/etc/gatewayd/gatewayd.yaml).
+# Every key is optional; a key left out (or left empty) keeps the default
+# shown here. Unknown keys and bad values are errors that name the file,
+# line and key. Check a file with: gatewayd config check --config FILE
+
+http:
+  # host:port of the HTTP API. Plain HTTP belongs on loopback only.
+  # An empty host (":8080") listens on all interfaces.
+  listen: 127.0.0.1:8080
+
+metering:
+  # Protocol of the legal metrology core: dlt645 or iec62056-21.
+  protocol: dlt645
+  # Serial device (absolute path).
+  port: /dev/ttyS1
+  # Serial speed in bit/s: 300, 600, 1200, 2400, 4800, 9600 or 19200.
+  # 0 = protocol default: 2400 for dlt645; for iec62056-21 the highest
+  # speed negotiated after the 300 bit/s sign-on, 9600.
+  baud: 0
+  # Meter address: auto (ask the meter) or 1 to 12 digits; shorter digit
+  # strings are left-padded with zeros to 12 (1 = 000000000001).
+  address: auto
+  # Poll interval of instantaneous values (power, voltage, current),
+  # 200ms to 1h. Go duration syntax: 500ms, 1s, 5m.
+  interval: 1s
+  # Longest wait for the first byte of a reply, 20ms to 5s.
+  response_timeout: 500ms
+  # Longest gap between two bytes of a reply, 10ms to 5s.
+  byte_timeout: 500ms
+  # Set the meter clock by broadcast, at most once a day, when it is off
+  # by 2s to 5min (larger offsets are reported, not corrected).
+  time_sync: true
+
+log:
+  # debug, info, warn or error.
+  level: info
+  # text or json.
+  format: text
+
+# Database and secrets (absolute path). The --state flag overrides it.
+state_dir: /var/lib/gatewayd
+`
+}

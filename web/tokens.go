@@ -1,0 +1,338 @@
+package web
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// TokenPrefix starts every API token, so leaked tokens are easy to grep for.
+const TokenPrefix = "gwd_"
+
+// TokensFile is the name of the token store inside the state directory.
+const TokensFile = "tokens.json"
+
+// maxTokensFile bounds what a reload reads.
+const maxTokensFile = 4 << 20
+
+// TokenInfo describes a stored token. The token itself is never stored.
+type TokenInfo struct {
+	ID      string    `json:"id"`
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"`
+}
+
+type tokenRecord struct {
+	TokenInfo
+	Hash string `json:"sha256"` // hex SHA-256 of the token string
+}
+
+type tokenFile struct {
+	Version int           `json:"version"`
+	Tokens  []tokenRecord `json:"tokens"`
+}
+
+type tokenEntry struct {
+	info TokenInfo
+	hash [sha256.Size]byte
+}
+
+// Tokens is the store of API bearer tokens in <stateDir>/tokens.json. It
+// keeps only SHA-256 hashes and reloads the file when its size or mtime
+// changes, so a token created by `gatewayd token create` while the daemon
+// runs is accepted at once.
+type Tokens struct {
+	path string
+	now  func() time.Time
+
+	mu      sync.Mutex
+	entries []tokenEntry
+	stamp   fileStamp
+	loadErr error // last reload failure; while set, Verify rejects all
+}
+
+// fileStamp identifies a version of the file cheaply. info catches a
+// replacement by rename within one mtime tick (a new inode).
+type fileStamp struct {
+	exists bool
+	size   int64
+	mtime  time.Time
+	info   fs.FileInfo
+}
+
+func stampOf(st fs.FileInfo) fileStamp {
+	return fileStamp{exists: true, size: st.Size(), mtime: st.ModTime(), info: st}
+}
+
+func (a fileStamp) same(b fileStamp) bool {
+	if a.exists != b.exists {
+		return false
+	}
+	if !a.exists {
+		return true
+	}
+	return a.size == b.size && a.mtime.Equal(b.mtime) && os.SameFile(a.info, b.info)
+}
+
+// OpenTokens opens the token store in stateDir, creating the directory
+// (0700) if it is missing. A missing tokens.json is an empty store; it is
+// created (0600) by the first Create. A corrupt file is an error.
+func OpenTokens(stateDir string) (*Tokens, error) {
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("web: tokens: %w", err)
+	}
+	t := &Tokens{path: filepath.Join(stateDir, TokensFile), now: time.Now}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.reloadLocked(true); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Create makes a new token called name and returns it; this is the only
+// time the token is visible. name must be 1..64 characters of
+// [A-Za-z0-9._-] and not already used.
+func (t *Tokens) Create(name string) (string, error) {
+	if !validTokenName(name) {
+		return "", fmt.Errorf("web: token name %q: must be 1 to 64 characters of A-Z a-z 0-9 . _ -", name)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	// Another process may have written the file since we last looked.
+	if err := t.reloadLocked(true); err != nil {
+		return "", err
+	}
+	for _, e := range t.entries {
+		if e.info.Name == name {
+			return "", fmt.Errorf("web: token name %q is already used", name)
+		}
+	}
+	var secret [32]byte
+	var id [4]byte
+	if _, err := rand.Read(secret[:]); err != nil {
+		return "", fmt.Errorf("web: token: %w", err)
+	}
+	if _, err := rand.Read(id[:]); err != nil {
+		return "", fmt.Errorf("web: token: %w", err)
+	}
+	token := TokenPrefix + base64.RawURLEncoding.EncodeToString(secret[:])
+	e := tokenEntry{
+		info: TokenInfo{ID: hex.EncodeToString(id[:]), Name: name, Created: t.now().UTC().Truncate(time.Second)},
+		hash: sha256.Sum256([]byte(token)),
+	}
+	entries := append(append([]tokenEntry(nil), t.entries...), e)
+	if err := t.writeLocked(entries); err != nil {
+		return "", err
+	}
+	t.entries = entries
+	return token, nil
+}
+
+// Revoke deletes the token whose name or id is nameOrID. It reports
+// whether one was deleted.
+func (t *Tokens) Revoke(nameOrID string) (bool, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.reloadLocked(true); err != nil {
+		return false, err
+	}
+	var kept []tokenEntry
+	for _, e := range t.entries {
+		if e.info.Name != nameOrID && e.info.ID != nameOrID {
+			kept = append(kept, e)
+		}
+	}
+	if len(kept) == len(t.entries) {
+		return false, nil
+	}
+	if err := t.writeLocked(kept); err != nil {
+		return false, err
+	}
+	t.entries = kept
+	return true, nil
+}
+
+// Verify reports whether token is a stored token and returns its name. The
+// comparison takes the same time whichever token matches.
+func (t *Tokens) Verify(token string) (name string, ok bool) {
+	if t == nil || token == "" {
+		return "", false
+	}
+	h := sha256.Sum256([]byte(token))
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	// A failed reload keeps loadErr set and the store empty: fail closed.
+	_ = t.reloadLocked(false)
+	for _, e := range t.entries {
+		if subtle.ConstantTimeCompare(h[:], e.hash[:]) == 1 {
+			name, ok = e.info.Name, true
+		}
+	}
+	return name, ok
+}
+
+// List returns the stored tokens (without hashes) in creation order.
+func (t *Tokens) List() ([]TokenInfo, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.reloadLocked(false); err != nil {
+		return nil, err
+	}
+	out := make([]TokenInfo, len(t.entries))
+	for i, e := range t.entries {
+		out[i] = e.info
+	}
+	return out, nil
+}
+
+// reloadLocked rereads the file if it changed (or always if force).
+func (t *Tokens) reloadLocked(force bool) error {
+	st, err := os.Stat(t.path)
+	var stamp fileStamp
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return t.setLoadErr(fmt.Errorf("web: tokens: %w", err))
+	default:
+		stamp = stampOf(st)
+	}
+	// After a failure, retry on every call: the file may be fixed without
+	// its stamp changing in a way we notice.
+	if !force && t.loadErr == nil && stamp.same(t.stamp) {
+		return nil
+	}
+	t.stamp = stamp
+	if !stamp.exists {
+		t.entries, t.loadErr = nil, nil
+		return nil
+	}
+	entries, err := readTokens(t.path)
+	if err != nil {
+		t.entries = nil
+		return t.setLoadErr(err)
+	}
+	t.entries, t.loadErr = entries, nil
+	return nil
+}
+
+func (t *Tokens) setLoadErr(err error) error {
+	t.entries, t.loadErr = nil, err
+	return err
+}
+
+func readTokens(path string) ([]tokenEntry, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("web: tokens: %w", err)
+	}
+	if len(data) > maxTokensFile {
+		return nil, fmt.Errorf("web: tokens: %s is larger than %d bytes", path, maxTokensFile)
+	}
+	var f tokenFile
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("web: tokens: %s is corrupt: %w", path, err)
+	}
+	if f.Version != 1 {
+		return nil, fmt.Errorf("web: tokens: %s has unsupported version %d", path, f.Version)
+	}
+	entries := make([]tokenEntry, 0, len(f.Tokens))
+	for i, r := range f.Tokens {
+		h, err := hex.DecodeString(r.Hash)
+		if err != nil || len(h) != sha256.Size || !validTokenName(r.Name) {
+			return nil, fmt.Errorf("web: tokens: %s is corrupt: entry %d is malformed", path, i)
+		}
+		e := tokenEntry{info: r.TokenInfo}
+		copy(e.hash[:], h)
+		entries = append(entries, e)
+	}
+	return entries, nil
+}
+
+// writeLocked replaces the file atomically: temp file in the same
+// directory, fsync, rename, fsync of the directory.
+func (t *Tokens) writeLocked(entries []tokenEntry) error {
+	f := tokenFile{Version: 1, Tokens: make([]tokenRecord, len(entries))}
+	for i, e := range entries {
+		f.Tokens[i] = tokenRecord{TokenInfo: e.info, Hash: hex.EncodeToString(e.hash[:])}
+	}
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return fmt.Errorf("web: tokens: %w", err)
+	}
+	data = append(data, '\n')
+	if err := writeFileAtomic(t.path, data); err != nil {
+		return fmt.Errorf("web: tokens: %w", err)
+	}
+	// Our own write must not look like a foreign change.
+	if st, err := os.Stat(t.path); err == nil {
+		t.stamp = stampOf(st)
+	}
+	t.loadErr = nil
+	return nil
+}
+
+func writeFileAtomic(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	// CreateTemp uses 0600 already; be explicit against a changed umask
+	// assumption.
+	if err = tmp.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err = tmp.Write(data); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+func validTokenName(s string) bool {
+	if len(s) < 1 || len(s) > 64 {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
