@@ -1,6 +1,8 @@
 package web
 
 import (
+	"github.com/gatewayd-project/gatewayd/internal/atomicfile"
+
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
@@ -274,7 +276,7 @@ func (t *Tokens) writeLocked(entries []tokenEntry) error {
 		return fmt.Errorf("web: tokens: %w", err)
 	}
 	data = append(data, '\n')
-	if err := writeFileAtomic(t.path, data); err != nil {
+	if err := atomicfile.WriteFile(t.path, data, 0o600); err != nil {
 		return fmt.Errorf("web: tokens: %w", err)
 	}
 	// Our own write must not look like a foreign change.
@@ -283,43 +285,6 @@ func (t *Tokens) writeLocked(entries []tokenEntry) error {
 	}
 	t.loadErr = nil
 	return nil
-}
-
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	// CreateTemp uses 0600 already; be explicit against a changed umask
-	// assumption.
-	if err = tmp.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 func validTokenName(s string) bool {

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gatewayd-project/gatewayd/config"
+	"github.com/gatewayd-project/gatewayd/energy"
+	"github.com/gatewayd-project/gatewayd/metering-link/emul"
+	"github.com/gatewayd-project/gatewayd/web"
+)
+
+// cmdDemo runs the real gateway against emulated peers on real transports:
+// for now a metering core on a pseudo-terminal.
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, started time.Time) error {
+	fs := newFlags("demo")
+	listen := fs.String("listen", "127.0.0.1:8080", "HTTP address (loopback)")
+	state := fs.String("state", "tmp/demo", "state directory")
+	protocol := fs.String("protocol", config.ProtocolDLT645, "meter protocol: dlt645 or iec62056-21")
+	baud := fs.Int("baud", 9600, "meter line rate")
+	level := fs.String("log-level", "info", "debug, info, warn, error")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	dir, err := filepath.Abs(*state)
+	if err != nil {
+		return usageErr("demo: --state: %v", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("demo: state dir: %w", err)
+	}
+	cfg := config.Default()
+	cfg.HTTP.Listen = *listen
+	cfg.StateDir = dir
+	cfg.Log.Level = *level
+	cfg.Metering.Protocol = *protocol
+	cfg.Metering.Port = filepath.Join(dir, "meter.tty")
+	cfg.Metering.Baud = *baud
+	cfg.Metering.Address = config.AddressAuto
+	if err := cfg.Validate(); err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	log, err := newLogger(cfg.Log, stderr)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	meter, err := emul.New(energy.SystemClock{}, emul.Config{
+		Protocol: *protocol, Link: cfg.Metering.Port, Baud: *baud,
+		Address: "123456789012", Td: 20 * time.Millisecond,
+	}, log.With("sub", "emul-meter"))
+	if err != nil {
+		return err
+	}
+	meterDone := make(chan error, 1)
+	go func() { meterDone <- meter.Run(ctx) }()
+	defer func() { cancel(); <-meterDone }()
+
+	g, err := newGateway(cfg, log, started)
+	if err != nil {
+		return err
+	}
+	if err := g.Listen(); err != nil {
+		return err
+	}
+	tokens, err := web.OpenTokens(dir)
+	if err != nil {
+		return err
+	}
+	if _, err := tokens.Revoke("demo"); err != nil {
+		return err
+	}
+	tok, err := tokens.Create("demo")
+	if err != nil {
+		return err
+	}
+	url := "http://" + g.Addr()
+	fmt.Fprintf(stdout, "gatewayd demo: simulated home running\n  API:   %s/api/v1/meter\n  token: %s\n  try:   curl -H 'Authorization: Bearer %s' %s/api/v1/meter\n", url, tok, tok, url)
+	err = g.Run(ctx)
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/gatewayd-project/gatewayd/bus"
+	"github.com/gatewayd-project/gatewayd/config"
+	"github.com/gatewayd-project/gatewayd/energy"
+	"github.com/gatewayd-project/gatewayd/health"
+	meteringlink "github.com/gatewayd-project/gatewayd/metering-link"
+	"github.com/gatewayd-project/gatewayd/metering-link/dlt645"
+	"github.com/gatewayd-project/gatewayd/metering-link/iec62056"
+	"github.com/gatewayd-project/gatewayd/web"
+)
+
+// gateway is the one wiring struct: it builds every subsystem from the
+// config and runs them under one context.
+type gateway struct {
+	cfg    config.Config
+	log    *slog.Logger
+	clock  energy.Clock
+	health *health.Registry
+	bus    *bus.Bus
+	cancel context.CancelFunc
+	ctx    context.Context
+	link   *meteringlink.Link
+	tokens *web.Tokens
+	web    *web.Server
+	ln     net.Listener
+}
+
+func newLogger(c config.Log, w io.Writer) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.Level)); err != nil {
+		return nil, fmt.Errorf("log.level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+func newDriver(m config.Metering, now func() time.Time) (meteringlink.Driver, error) {
+	switch m.Protocol {
+	case config.ProtocolDLT645:
+		return dlt645.New(dlt645.Options{
+			Address: m.Address, Baud: m.EffectiveBaud(),
+			ResponseTimeout: m.ResponseTimeout, ByteTimeout: m.ByteTimeout, Now: now,
+		})
+	case config.ProtocolIEC62056:
+		return iec62056.New(iec62056.Options{
+			Address: m.Address, Baud: m.EffectiveBaud(),
+			ResponseTimeout: m.ResponseTimeout, ByteTimeout: m.ByteTimeout, Now: now,
+		})
+	}
+	return nil, fmt.Errorf("metering.protocol: unknown %q", m.Protocol)
+}
+
+func newGateway(cfg config.Config, log *slog.Logger, started time.Time) (*gateway, error) {
+	clock := energy.SystemClock{}
+	g := &gateway{cfg: cfg, log: log, clock: clock, health: health.New(clock.Now)}
+	g.ctx, g.cancel = context.WithCancel(context.Background())
+	g.bus = bus.New(g.ctx)
+	drv, err := newDriver(cfg.Metering, clock.Now)
+	if err != nil {
+		return nil, err
+	}
+	g.link, err = meteringlink.New(meteringlink.Options{
+		Driver: drv, Path: cfg.Metering.Port, Interval: cfg.Metering.Interval,
+		Clock: clock, Publisher: g.bus, Health: g.health, Log: log.With("sub", "meter"),
+		TimeSync: cfg.Metering.TimeSync, Started: started,
+		Checkpoint: meteringlink.FileCheckpoint{Path: filepath.Join(cfg.StateDir, "meter-checkpoint.json")},
+	})
+	if err != nil {
+		return nil, err
+	}
+	g.tokens, err = web.OpenTokens(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	g.web = web.New(web.Options{Logger: log.With("sub", "web"), Health: g.health, Meter: g.link, Tokens: g.tokens, Now: clock.Now})
+	g.health.OnChange(func(code string, active bool) {
+		log.Info("health", "condition", code, "active", active)
+	})
+	return g, nil
+}
+
+// Listen binds the HTTP listener (before Run, so the address is known).
+func (g *gateway) Listen() error {
+	ln, err := net.Listen("tcp", g.cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http.listen %s: %w", g.cfg.HTTP.Listen, err)
+	}
+	g.ln = ln
+	return nil
+}
+
+// Addr is the bound HTTP address.
+func (g *gateway) Addr() string { return g.ln.Addr().String() }
+
+// Run runs every subsystem until ctx is done; shutdown is bounded.
+func (g *gateway) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// The bus context outlives ctx a little: storage (later) drains it last.
+	defer g.cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	start := func(name string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx); err != nil && ctx.Err() == nil {
+				errs <- fmt.Errorf("%s: %w", name, err)
+				cancel()
+			}
+		}()
+	}
+	start("meter link", g.link.Run)
+	start("http", func(ctx context.Context) error { return g.web.Run(ctx, g.ln) })
+	<-ctx.Done()
+	g.log.Info("shutting down")
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(4 * time.Second):
+		return fmt.Errorf("shutdown: subsystems did not stop within 4 s")
+	}
+	g.bus.Close()
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+	return nil
+}

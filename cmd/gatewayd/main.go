@@ -1,0 +1,99 @@
+// Command gatewayd is the smart-meter gateway daemon: the upgradable
+// management core beside a household's legal metrology core.
+//
+//	gatewayd [run] --config FILE [--state DIR]   the daemon (default)
+//	gatewayd demo [--listen ADDR] [--state DIR]   the gateway on a simulated home
+//	gatewayd config check --config FILE           validate a config file
+//	gatewayd token create --state DIR --name NAME print a new API token
+//	gatewayd emulate meter --link PATH ...        a virtual meter on a pty
+//	gatewayd version
+//
+// Exit codes: 0 success (also after SIGINT/SIGTERM), 1 runtime failure,
+// 2 bad usage or bad configuration.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// exitError carries an exit code.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
+}
+
+const usage = `usage:
+  gatewayd [run] [--config FILE] [--state DIR]
+  gatewayd demo [--listen ADDR] [--state DIR] [--protocol dlt645|iec62056-21] [--baud N]
+  gatewayd config check [--config FILE]
+  gatewayd token create --state DIR --name NAME
+  gatewayd emulate meter --link PATH [--protocol P] [--address A] [--baud B] [flags]
+  gatewayd version
+`
+
+func main() {
+	started := time.Now()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, started)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gatewayd:", err)
+		var ee *exitError
+		if errors.As(err, &ee) {
+			os.Exit(ee.code)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, started time.Time) error {
+	cmd := "run"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "run":
+		return cmdRun(ctx, args, stdout, stderr, started)
+	case "demo":
+		return cmdDemo(ctx, args, stdout, stderr, started)
+	case "config":
+		if len(args) == 0 || args[0] != "check" {
+			return usageErr("config: want 'config check'\n%s", usage)
+		}
+		return cmdConfigCheck(args[1:], stdout)
+	case "token":
+		if len(args) == 0 || args[0] != "create" {
+			return usageErr("token: want 'token create'\n%s", usage)
+		}
+		return cmdTokenCreate(args[1:], stdout)
+	case "emulate":
+		if len(args) == 0 || args[0] != "meter" {
+			return usageErr("emulate: want 'emulate meter'\n%s", usage)
+		}
+		return cmdEmulateMeter(ctx, args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "gatewayd", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return usageErr("unknown command %q\n%s", cmd, usage)
+}
