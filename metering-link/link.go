@@ -155,7 +155,8 @@ func (l *Link) Run(ctx context.Context) error {
 		if err := l.sleep(ctx, backoff); err != nil {
 			break
 		}
-		if l.failures == 0 {
+		if l.failures <= 1 {
+			// The session before this failure worked: start over.
 			backoff = 250 * time.Millisecond
 		} else {
 			backoff = min(backoff*2, l.o.MaxBackoff)
@@ -238,18 +239,23 @@ func (l *Link) session(ctx context.Context) error {
 	l.address = addr
 	l.mu.Unlock()
 
+	// Instantaneous values first: the first legal reading comes one
+	// transaction after identification; the other groups follow at once.
 	now := l.o.Clock.Now()
-	groups := GroupAll
-	var nextInstant, nextMinute, nextEvents time.Time
+	groups := GroupInstant
+	var nextInstant time.Time
+	nextMinute, nextEvents := now, now
+	firstEnergy := true
 	for {
 		res, err := l.o.Driver.Poll(sctx, conn, groups)
 		at := l.o.Clock.Now()
-		l.apply(res, groups, at, nextMinute.IsZero())
+		l.apply(res, groups, at, firstEnergy)
 		if err != nil {
 			return err
 		}
 		l.succeed()
 		if groups.Has(GroupEnergy) {
+			firstEnergy = false
 			l.noteLegal(at)
 		}
 		if groups.Has(GroupClock) {
@@ -262,10 +268,10 @@ func (l *Link) session(ctx context.Context) error {
 		if groups.Has(GroupInstant) {
 			nextInstant = nextTick(at, l.o.Interval, 0)
 		}
-		if groups.Has(GroupEnergy) || nextMinute.IsZero() {
+		if groups.Has(GroupEnergy) {
 			nextMinute = l.nextMeterMinute(now)
 		}
-		if groups.Has(GroupEvents) || nextEvents.IsZero() {
+		if groups.Has(GroupEvents) {
 			nextEvents = nextTick(now, 15*time.Minute, 0)
 		}
 		// Use idle time before the next tick for backfill.

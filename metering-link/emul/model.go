@@ -118,8 +118,14 @@ func NewModel(clk energy.Clock, cfg ModelConfig) *Model {
 	// the history integrate up to them.
 	m.imp[0] = cfg.ImportWh * 1000 * wmsPerMWh
 	m.exp[0] = cfg.ExportWh * 1000 * wmsPerMWh
-	m.imp[3] = m.imp[0] // all earlier energy in "flat" for simplicity
-	m.exp[3] = m.exp[0]
+	// Earlier energy spread over the tariffs (sharp, peak, flat, valley);
+	// the shares sum to 100 so the tariff registers add up to the total.
+	for i, share := range [5]int64{0, 10, 35, 20, 35} {
+		if i > 0 {
+			m.imp[i] = m.imp[0] / 100 * share
+			m.exp[i] = m.exp[0] / 100 * share
+		}
+	}
 	m.r1 = cfg.ImportWh * 1000 * wmsPerMWh / 4
 	pre := m.integrateDry(m.last, now)
 	for i := range m.imp {

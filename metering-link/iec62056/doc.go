@@ -42,5 +42,6 @@
 //     identification \W is accepted and ignored; partial blocks (EOT) and
 //     line continuation are not supported.
 //   - Default timeouts: ResponseTimeout 1.5 s (the standard's longest
-//     reaction time), ByteTimeout 500 ms.
+//     reaction time), ByteTimeout 500 ms. Deadlines run on the real clock;
+//     the injected Now only stamps Result.MeterTimeAt.
 package iec62056

@@ -47,7 +47,9 @@ type Options struct {
 	ByteTimeout time.Duration
 	// Location of the meter's wall clock (default time.Local).
 	Location *time.Location
-	// Now is the gateway clock (default time.Now).
+	// Now is the gateway clock that stamps MeterTimeAt (default time.Now).
+	// Deadlines always run on the real clock: the serial port waits in
+	// real time.
 	Now func() time.Time
 }
 
@@ -205,7 +207,7 @@ func (d *Driver) session(ctx context.Context, c *serialport.Conn) (session, erro
 	if err := c.Write(req); err != nil {
 		return s, fmt.Errorf("iec62056: sign-on: %w", err)
 	}
-	line, err := d.readIdent(ctx, c, d.now().Add(slow.TxTime(len(req))+d.responseTimeout))
+	line, err := d.readIdent(ctx, c, time.Now().Add(slow.TxTime(len(req))+d.responseTimeout))
 	if err != nil {
 		return s, fmt.Errorf("iec62056: identification: %w", err)
 	}
@@ -227,7 +229,7 @@ func (d *Driver) session(ctx context.Context, c *serialport.Conn) (session, erro
 	if err := c.Port.SetMode(fast); err != nil {
 		return s, fmt.Errorf("iec62056: set %d baud: %w", s.rbaud, err)
 	}
-	frame, err := d.readReadout(ctx, c, d.now().Add(d.responseTimeout), &s.stxAt)
+	frame, err := d.readReadout(ctx, c, time.Now().Add(d.responseTimeout), &s.stxAt)
 	if err != nil {
 		return s, fmt.Errorf("iec62056: readout: %w", err)
 	}
@@ -275,7 +277,7 @@ func (d *Driver) readIdent(ctx context.Context, c *serialport.Conn, deadline tim
 		if err != nil {
 			return nil, err
 		}
-		deadline = d.now().Add(d.byteTimeout)
+		deadline = time.Now().Add(d.byteTimeout)
 		switch {
 		case len(line) == 0 && b != '/':
 			continue // line noise before the message
@@ -304,7 +306,7 @@ func (d *Driver) readReadout(ctx context.Context, c *serialport.Conn, deadline t
 		if err != nil {
 			return nil, err
 		}
-		deadline = d.now().Add(d.byteTimeout)
+		deadline = time.Now().Add(d.byteTimeout)
 		if len(frame) == 0 {
 			if b != STX {
 				continue
