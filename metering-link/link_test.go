@@ -73,7 +73,7 @@ type rigOpts struct {
 	keepMeterUp *emul.Meter
 }
 
-func startMeter(t *testing.T, clock energy.Clock, cfg emul.Config) (*emul.Meter, func()) {
+func startMeter(t testing.TB, clock energy.Clock, cfg emul.Config) (*emul.Meter, func()) {
 	t.Helper()
 	if cfg.Link == "" {
 		cfg.Link = filepath.Join(t.TempDir(), "meter.tty")

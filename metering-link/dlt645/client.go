@@ -57,7 +57,8 @@ type Client struct {
 	ResponseTimeout time.Duration
 	// ByteTimeout bounds each gap between reply bytes (Tb <= 500 ms).
 	ByteTimeout time.Duration
-	// Preamble is the number of FE bytes sent before a request (default 4).
+	// Preamble is the number of FE bytes sent before a request: 0 means
+	// the default 4, a negative value none.
 	Preamble int
 	// MaxFollow bounds follow-up frames of one read (default 64).
 	MaxFollow int
@@ -72,15 +73,23 @@ func (cl *Client) defaults() {
 	if cl.ByteTimeout <= 0 {
 		cl.ByteTimeout = 500 * time.Millisecond
 	}
-	if cl.Preamble < 0 || cl.Preamble > 16 {
-		cl.Preamble = 4
-	}
+
 	if cl.MaxFollow <= 0 {
 		cl.MaxFollow = 64
 	}
 	if cl.Now == nil {
 		cl.Now = time.Now
 	}
+}
+
+func (cl *Client) preamble() int {
+	switch {
+	case cl.Preamble == 0 || cl.Preamble > 16:
+		return 4
+	case cl.Preamble < 0:
+		return 0
+	}
+	return cl.Preamble
 }
 
 // maxInput bounds how many bytes one reply may take, garbage included.
@@ -91,7 +100,7 @@ func (cl *Client) transact(ctx context.Context, c *serialport.Conn, req Frame) (
 	if err := ctx.Err(); err != nil {
 		return Frame{}, err
 	}
-	wire, err := Encode(req, cl.Preamble)
+	wire, err := Encode(req, cl.preamble())
 	if err != nil {
 		return Frame{}, err
 	}
@@ -224,7 +233,7 @@ func (cl *Client) ReadAddress(ctx context.Context, c *serialport.Conn) (Address,
 // not reply; it returns once the frame has left the line.
 func (cl *Client) BroadcastTime(ctx context.Context, c *serialport.Conn, t time.Time) error {
 	cl.defaults()
-	wire, err := Encode(Frame{Addr: Broadcast, Control: CtlBroadcastTime, Data: EncodeBroadcastTime(t)}, cl.Preamble)
+	wire, err := Encode(Frame{Addr: Broadcast, Control: CtlBroadcastTime, Data: EncodeBroadcastTime(t)}, cl.preamble())
 	if err != nil {
 		return err
 	}
