@@ -64,13 +64,10 @@ type rig struct {
 }
 
 type rigOpts struct {
-	clock       energy.Clock
-	baud        int
-	emul        emul.Config
-	interval    time.Duration
-	checkpoint  meteringlink.Checkpoint
-	timeSync    bool
-	keepMeterUp *emul.Meter
+	clock      energy.Clock
+	interval   time.Duration
+	checkpoint meteringlink.Checkpoint
+	timeSync   bool
 }
 
 func startMeter(t testing.TB, clock energy.Clock, cfg emul.Config) (*emul.Meter, func()) {
