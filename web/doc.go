@@ -16,8 +16,9 @@
 //
 //	Authorization: Bearer gwd_...
 //
-// Tokens are created with `gatewayd token create NAME`, shown once, and
-// stored only as SHA-256 hashes in <state>/tokens.json (mode 0600). A token
+// Tokens are created with `gatewayd token create --state DIR --name NAME`,
+// shown once, and stored only as SHA-256 hashes in <state>/tokens.json
+// (mode 0600). A token
 // created while the daemon runs is accepted without a restart. A missing or
 // wrong token gets 401 with WWW-Authenticate: Bearer. An unknown route gets
 // 404 only after authentication, so route names do not leak.

@@ -4,6 +4,7 @@
 //	gatewayd [run] --config FILE [--state DIR]   the daemon (default)
 //	gatewayd demo [--listen ADDR] [--state DIR]   the gateway on a simulated home
 //	gatewayd config check --config FILE           validate a config file
+//	gatewayd config example                       print a commented config
 //	gatewayd token create --state DIR --name NAME print a new API token
 //	gatewayd emulate meter --link PATH ...        a virtual meter on a pty
 //	gatewayd version
@@ -21,6 +22,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/gatewayd-project/gatewayd/config"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -43,6 +46,7 @@ const usage = `usage:
   gatewayd [run] [--config FILE] [--state DIR]
   gatewayd demo [--listen ADDR] [--state DIR] [--protocol dlt645|iec62056-21] [--baud N]
   gatewayd config check [--config FILE]
+  gatewayd config example
   gatewayd token create --state DIR --name NAME
   gatewayd emulate meter --link PATH [--protocol P] [--address A] [--baud B] [flags]
   gatewayd version
@@ -74,10 +78,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, started t
 	case "demo":
 		return cmdDemo(ctx, args, stdout, stderr, started)
 	case "config":
-		if len(args) == 0 || args[0] != "check" {
-			return usageErr("config: want 'config check'\n%s", usage)
+		switch {
+		case len(args) > 0 && args[0] == "check":
+			return cmdConfigCheck(args[1:], stdout)
+		case len(args) > 0 && args[0] == "example":
+			fmt.Fprint(stdout, config.Example())
+			return nil
 		}
-		return cmdConfigCheck(args[1:], stdout)
+		return usageErr("config: want 'config check' or 'config example'\n%s", usage)
 	case "token":
 		if len(args) == 0 || args[0] != "create" {
 			return usageErr("token: want 'token create'\n%s", usage)
