@@ -43,7 +43,7 @@ func TestDecimal(t *testing.T) {
 			t.Errorf("ParseDecimal(%q) accepted", bad)
 		}
 	}
-	if q := Tariff(ImportEnergy, 2); q != "import_energy_t2" || q.Unit() != "Wh" || !q.IsCounter() {
+	if q := Tariff(ImportEnergy, 2); q != "energy_import_t2" || q.Unit() != "Wh" || !q.IsCounter() {
 		t.Errorf("tariff quantity %q %q", q, q.Unit())
 	}
 	if q := Phase("voltage", 3); q != "voltage_l3" || q.Unit() != "V" || q.IsCounter() {

@@ -8,11 +8,11 @@ type Quantity string
 // per-tariff energy registers in _t1.._t4 (for DL/T 645 meters tariff 1..4 are
 // sharp, peak, flat and valley).
 const (
-	ImportEnergy       Quantity = "import_energy"         // forward active energy register, Wh
-	ExportEnergy       Quantity = "export_energy"         // reverse active energy register, Wh
-	CombinedEnergy     Quantity = "combined_energy"       // combined active energy register, Wh, signed
-	ReactiveEnergy1    Quantity = "reactive_energy_1"     // combined reactive energy 1, varh, signed
-	ReactiveEnergy2    Quantity = "reactive_energy_2"     // combined reactive energy 2, varh, signed
+	ImportEnergy       Quantity = "energy_import"         // forward active energy register, Wh
+	ExportEnergy       Quantity = "energy_export"         // reverse active energy register, Wh
+	CombinedEnergy     Quantity = "energy_combined"       // combined active energy register, Wh, signed
+	ReactiveEnergy1    Quantity = "energy_reactive_1"     // combined reactive energy 1, varh, signed
+	ReactiveEnergy2    Quantity = "energy_reactive_2"     // combined reactive energy 2, varh, signed
 	Power              Quantity = "power"                 // total active power, W, export negative
 	ReactivePower      Quantity = "reactive_power"        // total reactive power, var
 	ApparentPower      Quantity = "apparent_power"        // total apparent power, VA
@@ -35,7 +35,7 @@ func Phase(base string, phase int) Quantity {
 }
 
 // Tariff returns the per-tariff variant of an energy register, e.g.
-// Tariff(ImportEnergy, 2) = "import_energy_t2".
+// Tariff(ImportEnergy, 2) = "energy_import_t2".
 func Tariff(q Quantity, tariff int) Quantity {
 	return Quantity(string(q) + "_t" + string(rune('0'+tariff)))
 }
@@ -45,10 +45,10 @@ func (q Quantity) Unit() string {
 	s := string(q)
 	has := func(p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
 	switch {
-	case has("import_energy"), has("export_energy"), has("combined_energy"):
-		return "Wh"
-	case has("reactive_energy"):
+	case has("energy_reactive"):
 		return "varh"
+	case has("energy_"):
+		return "Wh"
 	case has("reactive_power"):
 		return "var"
 	case has("apparent_power"):

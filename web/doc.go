@@ -76,7 +76,7 @@
 //	relay               "closed" (supply on), "open" (supply off) or "unknown"
 //	link_up             whether the serial link to the meter works now
 //	unavailable         sorted names of quantities the meter does not provide
-//	values              every quantity read, by name (e.g. "import_energy_t2",
+//	values              every quantity read, by name (e.g. "energy_import_t2",
 //	                    "voltage_l1"), in the quantity's SI unit (energy in Wh):
 //	                    {"value": 1234.5, "unit": "Wh",
 //	                     "measured": "...", "received": "...", "stale": false}

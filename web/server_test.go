@@ -273,10 +273,10 @@ const wantMeter = `{
   "unavailable": ["clock_battery_low", "reactive_power"],
   "values": {
     "power": {"value": -1234.5, "unit": "W", "measured": "2025-03-01T12:00:00+08:00", "received": "2025-03-01T04:00:01.25Z", "stale": false},
-    "import_energy": {"value": 1234567.89, "unit": "Wh", "measured": "2025-03-01T12:00:00+08:00", "received": "2025-03-01T04:00:01.25Z", "stale": false},
-    "export_energy": {"value": 9870, "unit": "Wh", "measured": "2025-03-01T12:00:00+08:00", "received": "2025-03-01T04:00:01.25Z", "stale": false},
-    "import_energy_t1": {"value": 100000, "unit": "Wh", "measured": "2025-03-01T12:00:00+08:00", "received": "2025-03-01T04:00:01.25Z", "stale": false},
-    "import_energy_t3": {"value": 234500, "unit": "Wh", "measured": "2025-03-01T12:00:00+08:00", "received": "2025-03-01T04:00:01.25Z", "stale": false},
+    "energy_import": {"value": 1234567.89, "unit": "Wh", "measured": "2025-03-01T12:00:00+08:00", "received": "2025-03-01T04:00:01.25Z", "stale": false},
+    "energy_export": {"value": 9870, "unit": "Wh", "measured": "2025-03-01T12:00:00+08:00", "received": "2025-03-01T04:00:01.25Z", "stale": false},
+    "energy_import_t1": {"value": 100000, "unit": "Wh", "measured": "2025-03-01T12:00:00+08:00", "received": "2025-03-01T04:00:01.25Z", "stale": false},
+    "energy_import_t3": {"value": 234500, "unit": "Wh", "measured": "2025-03-01T12:00:00+08:00", "received": "2025-03-01T04:00:01.25Z", "stale": false},
     "voltage_l1": {"value": 230.1, "unit": "V", "measured": "2025-03-01T12:00:00+08:00", "received": "2025-03-01T04:00:01.25Z", "stale": false},
     "voltage_l3": {"value": 229.9, "unit": "V", "measured": "2025-03-01T12:00:00+08:00", "received": "2025-03-01T04:00:01.25Z", "stale": false},
     "current_l1": {"value": 5.12, "unit": "A", "measured": "2025-03-01T12:00:00+08:00", "received": "2025-03-01T04:00:01.25Z", "stale": false},
@@ -331,7 +331,7 @@ func TestMeterStale(t *testing.T) {
 		})
 	}
 	got := meterResponse(status(), tm("2025-03-01T04:00:07Z"))
-	if !got.Values["power"].Stale || got.Values["import_energy"].Stale || got.Values["relay_open"].Stale {
+	if !got.Values["power"].Stale || got.Values["energy_import"].Stale || got.Values["relay_open"].Stale {
 		t.Errorf("per-value stale wrong: %+v", got.Values)
 	}
 }
