@@ -75,6 +75,12 @@ func defaultExp(q energy.Quantity) int8 {
 }
 
 func (s *Store) loadSeries() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.loadSeriesLocked()
+}
+
+func (s *Store) loadSeriesLocked() error {
 	return s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bktSeries)
 		if b == nil {
@@ -98,22 +104,24 @@ func (s *Store) loadSeries() error {
 	})
 }
 
-// seriesFor returns the meta of key, creating it in tx if needed.
-// Callers hold s.mu.
-func (s *Store) seriesFor(tx *bolt.Tx, key seriesKey, first energy.Decimal) (*seriesMeta, error) {
+// seriesFor returns the meta of key, creating it if needed. A new series
+// is written by the next successful commit (s.unsaved) so that a failed
+// commit never frees an ID that queued rows already use. Callers hold s.mu.
+func (s *Store) seriesFor(key seriesKey, first energy.Decimal) *seriesMeta {
 	if m, ok := s.series[key]; ok {
-		return m, nil
+		return m
 	}
 	if s.nextID == 0 {
 		s.nextID = 1
 	}
 	m := &seriesMeta{ID: s.nextID, Exp: min(defaultExp(key.Quantity), first.Exp)}
-	if err := tx.Bucket(bktSeries).Put(key.bytes(), m.bytes()); err != nil {
-		return nil, err
-	}
 	s.nextID++
 	s.series[key] = m
-	return m, nil
+	if s.unsaved == nil {
+		s.unsaved = map[seriesKey]*seriesMeta{}
+	}
+	s.unsaved[key] = m
+	return m
 }
 
 // SeriesInfo describes a stored series.

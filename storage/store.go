@@ -56,6 +56,10 @@ type Options struct {
 	// BeforeCommit, if set, runs before every series commit; an error it
 	// returns fails that commit (fault injection in tests).
 	BeforeCommit func() error
+	// Wrap returns the modulus of a counter that rolls over (e.g. 1e9 Wh
+	// for a DL/T 645 register of XXXXXX.XX kWh); nil or false: unknown, a
+	// drop is then treated as a reset.
+	Wrap func(d energy.DeviceID, q energy.Quantity) (energy.Decimal, bool)
 	// ReadOnly opens the database for inspection (db check, export).
 	ReadOnly bool
 }
@@ -69,7 +73,13 @@ type Store struct {
 	series  map[seriesKey]*seriesMeta
 	nextID  uint32
 	pending []energy.Reading
-	seq     uint64
+	// pendingThrough is the newest Received among processed readings.
+	pendingThrough time.Time
+	// out holds rows processed but not yet committed, outRows their count.
+	out     map[outKey]map[uint32][]point
+	outRows int
+	roll    *rollups
+	unsaved map[seriesKey]*seriesMeta
 
 	commitMu sync.Mutex // one commit or compaction at a time
 	stats    Stats
@@ -154,7 +164,7 @@ func Open(o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", o.Path, err)
 	}
-	s := &Store{o: o, db: db, series: map[seriesKey]*seriesMeta{}}
+	s := &Store{o: o, db: db, series: map[seriesKey]*seriesMeta{}, roll: newRollups(o.Location)}
 	if !o.ReadOnly {
 		if err := s.init(); err != nil {
 			db.Close()

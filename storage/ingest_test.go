@@ -1,0 +1,104 @@
+package storage
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/gatewayd-project/gatewayd/energy"
+	"github.com/gatewayd-project/gatewayd/energy/clocktest"
+)
+
+func openTest(t testing.TB, clk energy.Clock, mod func(*Options)) *Store {
+	t.Helper()
+	o := Options{Path: filepath.Join(t.TempDir(), "g.db"), Clock: clk, Location: time.UTC}
+	if mod != nil {
+		mod(&o)
+	}
+	s, err := Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func reading(q energy.Quantity, v energy.Decimal, at time.Time, legal, minute bool) energy.Reading {
+	return energy.Reading{Device: "meter", Quantity: q, Value: v, Measured: at, Received: at, Legal: legal, Minute: minute}
+}
+
+func TestIngestAndQuery(t *testing.T) {
+	t0 := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	clk := clocktest.New(t0)
+	s := openTest(t, clk, nil)
+	// One hour of 1 Hz power and minute energy registers.
+	for i := 0; i < 3600; i++ {
+		at := t0.Add(time.Duration(i) * time.Second)
+		rs := []energy.Reading{reading(energy.Power, energy.D(int64(1000+i%60), 0), at, true, false)}
+		if i%60 == 0 {
+			rs = append(rs, reading(energy.ImportEnergy, energy.D(int64(12345670+i/60*10), 0), at.Add(200*time.Millisecond), true, true))
+		}
+		s.Append(rs)
+		if i%60 == 59 {
+			clk.Set(at.Add(time.Second))
+			if err := s.Commit(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	clk.Set(t0.Add(time.Hour + 10*time.Second))
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	// Raw, full resolution.
+	r, err := s.QuerySeries("meter", energy.Power, t0, t0.Add(time.Minute), 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Tier != "raw" || !r.Legal || len(r.Points) != 60 || r.Points[5].Last.Cmp(energy.D(1005, 0)) != 0 {
+		t.Fatalf("raw: tier %s legal %v %d points %+v", r.Tier, r.Legal, len(r.Points), r.Points[:2])
+	}
+	// Minute rollups (derived) keep min/max/mean.
+	r, err = s.QuerySeries("meter", energy.Power, t0, t0.Add(time.Hour), 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Tier != "minute" || r.Legal || len(r.Points) != 60 {
+		t.Fatalf("minute: tier %s legal %v points %d", r.Tier, r.Legal, len(r.Points))
+	}
+	p := r.Points[10]
+	if p.Min.Cmp(energy.D(1000, 0)) != 0 || p.Max.Cmp(energy.D(1059, 0)) != 0 || p.Mean != 1029.5 || p.N != 60 {
+		t.Fatalf("minute rollup %+v", p)
+	}
+	// Energy from the legal minute tier, as read.
+	r, err = s.QuerySeries("meter", energy.ImportEnergy, t0, t0.Add(time.Hour), 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Tier != "minute" || !r.Legal || len(r.Points) != 60 || r.Points[59].Last.Cmp(energy.D(12345670+590, 0)) != 0 {
+		t.Fatalf("legal minute: %s %v %d %+v", r.Tier, r.Legal, len(r.Points), r.Points[59])
+	}
+	// 15-minute tier for a coarse query.
+	r, err = s.QuerySeries("meter", energy.Power, t0, t0.Add(time.Hour), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Tier != "quarter" || len(r.Points) != 4 || r.Points[0].N != 900 {
+		t.Fatalf("quarter: %s %d %+v", r.Tier, len(r.Points), r.Points)
+	}
+	// Reopen: everything is on disk.
+	path := s.Path()
+	s.Close()
+	s2, err := Open(Options{Path: path, Clock: clk, Location: time.UTC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	r, err = s2.QuerySeries("meter", energy.Power, t0, t0.Add(time.Hour), 60)
+	if err != nil || len(r.Points) != 60 {
+		t.Fatalf("after reopen: %v %d", err, len(r.Points))
+	}
+	if _, err := s2.QuerySeries("meter", "nope", t0, t0.Add(time.Hour), 60); err != ErrUnknownSeries {
+		t.Fatal(err)
+	}
+}
