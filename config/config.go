@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"time"
 )
 
@@ -27,6 +28,7 @@ type Config struct {
 	HTTP     HTTP     `yaml:"http"`
 	Metering Metering `yaml:"metering"`
 	Log      Log      `yaml:"log"`
+	Storage  Storage  `yaml:"storage"`
 	// StateDir holds the database and secrets. Default /var/lib/gatewayd;
 	// the CLI flag --state overrides it.
 	StateDir string `yaml:"state_dir"`
@@ -66,6 +68,36 @@ type Metering struct {
 	TimeSync bool `yaml:"time_sync"`
 }
 
+// Storage configures the history database.
+type Storage struct {
+	// Path of the bbolt file; empty (the default) means
+	// <state_dir>/gatewayd.db.
+	Path string `yaml:"path"`
+	// CommitInterval is the longest time readings wait in memory before
+	// a commit, 1s..1h. Default 60s: fewer commits spare the flash; a
+	// crash loses at most this much of what the meter cannot give back.
+	CommitInterval time.Duration `yaml:"commit_interval"`
+	// Retention of each tier; 0 keeps forever.
+	Retention Retention `yaml:"retention"`
+}
+
+// Retention of the history tiers. Durations accept d (days) and y (365
+// days) besides Go's units.
+type Retention struct {
+	Raw     time.Duration `yaml:"raw"`     // default 7d
+	Minute  time.Duration `yaml:"minute"`  // default 2y
+	Quarter time.Duration `yaml:"quarter"` // default 15y
+	Day     time.Duration `yaml:"day"`     // default 0: forever
+}
+
+// DBPath returns Path or its default in stateDir.
+func (s Storage) DBPath(stateDir string) string {
+	if s.Path != "" {
+		return s.Path
+	}
+	return path.Join(stateDir, "gatewayd.db")
+}
+
 // Log configures the daemon's log output.
 type Log struct {
 	// Level is debug, info, warn or error. Default info.
@@ -90,6 +122,14 @@ func Default() Config {
 			TimeSync:        true,
 		},
 		Log:      Log{Level: "info", Format: "text"},
+		Storage: Storage{
+			CommitInterval: 60 * time.Second,
+			Retention: Retention{
+				Raw:     7 * 24 * time.Hour,
+				Minute:  2 * 365 * 24 * time.Hour,
+				Quarter: 15 * 365 * 24 * time.Hour,
+			},
+		},
 		StateDir: "/var/lib/gatewayd",
 	}
 }

@@ -168,6 +168,14 @@ metering:
 log:
   level: debug
   format: json
+storage:
+  path: /data/g.db
+  commit_interval: 30s
+  retention:
+    raw: 3d
+    minute: 1y
+    quarter: 10y
+    day: 0
 state_dir: /tmp/gw
 `
 	got, err := Parse("gatewayd.yaml", []byte(in))
@@ -186,7 +194,9 @@ state_dir: /tmp/gw
 			ByteTimeout:     20 * time.Millisecond,
 			TimeSync:        false,
 		},
-		Log:      Log{Level: "debug", Format: "json"},
+		Log: Log{Level: "debug", Format: "json"},
+		Storage: Storage{Path: "/data/g.db", CommitInterval: 30 * time.Second, Retention: Retention{
+			Raw: 72 * time.Hour, Minute: 365 * 24 * time.Hour, Quarter: 3650 * 24 * time.Hour}},
 		StateDir: "/tmp/gw",
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -104,9 +104,9 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
 	switch {
 	case v.Type() == reflect.TypeOf(time.Duration(0)):
 		if s, ok := d.scalar(n, key, "a duration"); ok {
-			dur, err := time.ParseDuration(s)
+			dur, err := parseDuration(s)
 			if err != nil {
-				d.fail(n, key, "%q is not a duration (use e.g. 500ms, 1s, 5m)", s)
+				d.fail(n, key, "%q is not a duration (use e.g. 500ms, 1s, 5m, 7d, 2y)", s)
 				return
 			}
 			v.SetInt(int64(dur))
@@ -250,4 +250,21 @@ func lineHasTab(data []byte, line int) bool {
 		data = data[:j]
 	}
 	return bytes.IndexByte(data, '\t') >= 0
+}
+
+// parseDuration is time.ParseDuration plus whole days ("7d" = 168h) and
+// years ("2y" = 730d, 365-day years) for retention periods.
+func parseDuration(s string) (time.Duration, error) {
+	if len(s) > 1 && (s[len(s)-1] == 'd' || s[len(s)-1] == 'y') {
+		n, err := strconv.ParseUint(s[:len(s)-1], 10, 32)
+		if err != nil || n > 100*366 {
+			return 0, fmt.Errorf("bad duration %q", s)
+		}
+		days := time.Duration(n)
+		if s[len(s)-1] == 'y' {
+			days *= 365
+		}
+		return days * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
 }

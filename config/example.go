@@ -42,6 +42,19 @@ log:
   # text or json.
   format: text
 
+storage:
+  # History database file; empty = <state_dir>/gatewayd.db.
+  path:
+  # Longest time readings wait in memory before a commit (1s to 1h).
+  # Commits also happen when the queue is half full and at shutdown.
+  commit_interval: 60s
+  # How long each tier is kept; 0 = forever. d = days, y = 365 days.
+  retention:
+    raw: 7d        # every reading as received
+    minute: 2y     # 1-minute rollups and legal minute freezes
+    quarter: 15y   # 15-minute
+    day: 0         # daily, forever
+
 # Database and secrets (absolute path). The --state flag overrides it.
 state_dir: /var/lib/gatewayd
 `

@@ -65,6 +65,24 @@ func validate(c *Config, file string, lines map[string]int) []*Error {
 		fail("log.format", "must be text or json, not %q", c.Log.Format)
 	}
 
+	if c.Storage.Path != "" && !path.IsAbs(c.Storage.Path) {
+		fail("storage.path", "must be an absolute path, not %q", c.Storage.Path)
+	}
+	checkRange("storage.commit_interval", c.Storage.CommitInterval, time.Second, time.Hour)
+	r := c.Storage.Retention
+	for _, x := range []struct {
+		key string
+		d   time.Duration
+		min time.Duration
+	}{{"storage.retention.raw", r.Raw, time.Hour}, {"storage.retention.minute", r.Minute, 24 * time.Hour}, {"storage.retention.quarter", r.Quarter, 7 * 24 * time.Hour}, {"storage.retention.day", r.Day, 30 * 24 * time.Hour}} {
+		if x.d != 0 && x.d < x.min {
+			fail(x.key, "must be 0 (keep forever) or at least %s, not %s", x.min, x.d)
+		}
+	}
+	if r.Raw != 0 && r.Minute != 0 && r.Minute < r.Raw {
+		fail("storage.retention.minute", "must not be shorter than storage.retention.raw")
+	}
+
 	if !path.IsAbs(c.StateDir) {
 		fail("state_dir", "must be an absolute path, not %q", c.StateDir)
 	}

@@ -255,6 +255,17 @@ func (s *Store) Run(ctx context.Context, in <-chan []energy.Reading) error {
 		}
 		st := s.Stats()
 		s.o.Log.Debug("storage commit", "why", why, "through", st.Through.Format(time.RFC3339Nano), "took", time.Since(t0).String())
+		// Retention and compaction in small steps after the commit.
+		for i := 0; i < 16; i++ {
+			did, err := s.Maintain()
+			if err != nil {
+				s.o.Log.Warn("storage: maintenance failed", "err", err)
+				break
+			}
+			if !did {
+				break
+			}
+		}
 	}
 	for {
 		src := in

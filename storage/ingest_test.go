@@ -102,3 +102,72 @@ func TestIngestAndQuery(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestExportAndConsumption(t *testing.T) {
+	t0 := time.Date(2026, 3, 28, 22, 0, 0, 0, time.UTC)
+	clk := clocktest.New(t0)
+	s := openTest(t, clk, func(o *Options) {
+		o.Wrap = func(d energy.DeviceID, q energy.Quantity) (energy.Decimal, bool) { return energy.D(1, 9), true }
+	})
+	// Four hours of minute registers: +10 Wh/min, a gap 23:10-23:20, a
+	// wrap at 00:30, a meter replacement at 01:30.
+	v := int64(999999000)
+	for i := 0; i <= 240; i++ {
+		at := t0.Add(time.Duration(i) * time.Minute).Add(300 * time.Millisecond)
+		switch {
+		case i == 150:
+			v = (v + 10) % 1000000000
+		case i == 210:
+			v = 50 // new meter
+		default:
+			v += 10
+		}
+		if i >= 70 && i < 80 {
+			continue
+		}
+		s.Append([]energy.Reading{reading(energy.ImportEnergy, energy.D(v, 0), at, true, true)})
+	}
+	clk.Set(t0.Add(5 * time.Hour))
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Consumption("meter", energy.ImportEnergy, t0, t0.Add(4*time.Hour), StepHour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Intervals) != 4 {
+		t.Fatalf("%d intervals", len(c.Intervals))
+	}
+	for i, iv := range c.Intervals {
+		if iv.Value == nil || iv.Value.Coef < 0 {
+			t.Fatalf("interval %d: %+v", i, iv)
+		}
+	}
+	if c.Intervals[0].Value.Cmp(energy.D(600, 0)) != 0 || c.Intervals[0].Estimated {
+		t.Errorf("hour 0 with an inner gap: %+v", c.Intervals[0])
+	}
+	if c.Intervals[2].Value.Cmp(energy.D(600, 0)) != 0 || c.Intervals[2].Estimated {
+		t.Errorf("hour with wrap: %v %+v", *c.Intervals[2].Value, c.Intervals[2])
+	}
+	if !c.Intervals[3].Estimated {
+		t.Errorf("hour with replacement not estimated: %+v", c.Intervals[3])
+	}
+	// Before the data: missing.
+	c, _ = s.Consumption("meter", energy.ImportEnergy, t0.Add(-2*time.Hour), t0, StepHour)
+	if !c.Intervals[0].Missing || c.Intervals[0].Value != nil {
+		t.Errorf("no data: %+v", c.Intervals[0])
+	}
+	n := 0
+	err = s.Export("meter", "", "minute", t0, t0.Add(4*time.Hour), func(r ExportRow) error {
+		if r.Legal != (r.Value != nil) {
+			t.Fatalf("row %+v", r)
+		}
+		if r.Legal {
+			n++
+		}
+		return nil
+	})
+	if err != nil || n != 230 {
+		t.Fatalf("exported %d rows: %v", n, err)
+	}
+}

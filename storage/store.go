@@ -175,6 +175,12 @@ func Open(o Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if !o.ReadOnly {
+		if err := s.recoverRollups(); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("storage: rebuild open rollups: %w", err)
+		}
+	}
 	return s, nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	meteringlink "github.com/gatewayd-project/gatewayd/metering-link"
 	"github.com/gatewayd-project/gatewayd/metering-link/dlt645"
 	"github.com/gatewayd-project/gatewayd/metering-link/iec62056"
+	"github.com/gatewayd-project/gatewayd/storage"
 	"github.com/gatewayd-project/gatewayd/web"
 )
 
@@ -31,6 +31,8 @@ type gateway struct {
 	cancel context.CancelFunc
 	ctx    context.Context
 	link   *meteringlink.Link
+	store  *storage.Store
+	toDB   <-chan []energy.Reading
 	tokens *web.Tokens
 	web    *web.Server
 	ln     net.Listener
@@ -73,22 +75,49 @@ func newGateway(cfg config.Config, log *slog.Logger, started time.Time) (*gatewa
 	if err != nil {
 		return nil, err
 	}
-	g.link, err = meteringlink.New(meteringlink.Options{
-		Driver: drv, Path: cfg.Metering.Port, Interval: cfg.Metering.Interval,
-		Clock: clock, Publisher: g.bus, Health: g.health, Log: log.With("sub", "meter"),
-		TimeSync: cfg.Metering.TimeSync, Started: started,
-		Checkpoint: meteringlink.FileCheckpoint{Path: filepath.Join(cfg.StateDir, "meter-checkpoint.json")},
+	g.store, err = storage.Open(storage.Options{
+		Path: cfg.Storage.DBPath(cfg.StateDir), CommitInterval: cfg.Storage.CommitInterval,
+		Retention: storage.Retention{
+			Raw: cfg.Storage.Retention.Raw, Minute: cfg.Storage.Retention.Minute,
+			Quarter: cfg.Storage.Retention.Quarter, Day: cfg.Storage.Retention.Day,
+		},
+		Clock: clock, Log: log.With("sub", "storage"), Health: g.health, Wrap: meterWrap,
 	})
 	if err != nil {
 		return nil, err
 	}
-	g.tokens, err = web.OpenTokens(cfg.StateDir)
+	// The store is the bus's lossless subscriber: a bounded queue of
+	// batches; when it is full, publishers wait.
+	g.toDB = g.bus.SubscribeLossless(1024)
+	g.link, err = meteringlink.New(meteringlink.Options{
+		Driver: drv, Path: cfg.Metering.Port, Interval: cfg.Metering.Interval,
+		Clock: clock, Publisher: g.bus, Health: g.health, Log: log.With("sub", "meter"),
+		TimeSync: cfg.Metering.TimeSync, Started: started,
+		Checkpoint: kvCheckpoint{g.store},
+	})
 	if err != nil {
+		g.store.Close()
 		return nil, err
 	}
-	g.web = web.New(web.Options{Logger: log.With("sub", "web"), Health: g.health, Meter: g.link, Tokens: g.tokens, Now: clock.Now})
+	g.tokens, err = web.OpenTokens(cfg.StateDir)
+	if err != nil {
+		g.store.Close()
+		return nil, err
+	}
+	g.web = web.New(web.Options{Logger: log.With("sub", "web"), Health: g.health, Meter: g.link, Tokens: g.tokens, Now: clock.Now, History: g.store})
 	g.health.OnChange(func(code string, active bool) {
 		log.Info("health", "condition", code, "active", active)
+		state := "cleared"
+		if active {
+			state = "raised"
+		}
+		// The events log records every health change; a full disk must not
+		// make this recursive, so storage's own condition is not logged there.
+		if code != storage.CondDegraded {
+			if err := g.store.AddEvent(storage.Event{Kind: storage.EventLink, Subject: code, Details: map[string]string{"state": state}}); err != nil {
+				log.Warn("event not stored", "err", err)
+			}
+		}
 	})
 	return g, nil
 }
@@ -124,22 +153,36 @@ func (g *gateway) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	// Storage runs until the bus closes, so it is the last to stop and
+	// commits everything the others published.
+	storeDone := make(chan error, 1)
+	go func() { storeDone <- g.store.Run(context.Background(), g.toDB) }()
 	start("meter link", g.link.Run)
 	start("http", func(ctx context.Context) error { return g.web.Run(ctx, g.ln) })
 	<-ctx.Done()
 	g.log.Info("shutting down")
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
+	deadline := time.After(4500 * time.Millisecond)
 	select {
 	case <-done:
-	case <-time.After(4 * time.Second):
-		return fmt.Errorf("shutdown: subsystems did not stop within 4 s")
+	case <-deadline:
+		return fmt.Errorf("shutdown: subsystems did not stop in time")
 	}
 	g.bus.Close()
+	var serr error
+	select {
+	case serr = <-storeDone:
+	case <-deadline:
+		serr = fmt.Errorf("shutdown: storage did not commit in time")
+	}
+	if cerr := g.store.Close(); serr == nil && cerr != nil {
+		serr = cerr
+	}
 	select {
 	case err := <-errs:
 		return err
 	default:
 	}
-	return nil
+	return serr
 }
