@@ -255,8 +255,8 @@ func (l *Link) session(ctx context.Context) error {
 		}
 		l.succeed()
 		if groups.Has(GroupEnergy) {
+			l.noteLegal(at, firstEnergy)
 			firstEnergy = false
-			l.noteLegal(at)
 		}
 		if groups.Has(GroupClock) {
 			if err := l.checkClock(sctx, conn); err != nil {
@@ -404,13 +404,19 @@ func (l *Link) publish(rs []energy.Reading) {
 
 // noteLegal records a legal energy read at gateway time at and opens a
 // backfill gap if the previous one is too old.
-func (l *Link) noteLegal(at time.Time) {
+func (l *Link) noteLegal(at time.Time, initial bool) {
 	l.mu.Lock()
 	meterNow := at.Add(l.offset)
 	prev := l.cp.LastLegal
 	l.cp.LastLegal = meterNow
 	l.mu.Unlock()
-	if !prev.IsZero() && meterNow.Sub(prev) > 90*time.Second {
+	// After (re)connecting, any minute since the last legal reading may be
+	// missing; in steady state a gap is a minute read that did not happen.
+	gapped := meterNow.Sub(prev) > 90*time.Second
+	if initial {
+		gapped = meterNow.Truncate(time.Minute).After(prev.Truncate(time.Minute))
+	}
+	if !prev.IsZero() && gapped {
 		from := prev
 		if meterNow.Sub(from) > 7*24*time.Hour {
 			from = meterNow.Add(-7 * 24 * time.Hour)

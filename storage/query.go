@@ -252,3 +252,42 @@ func (b *bucketAgg) point(exp int8) SeriesPoint {
 		Mean: mean, First: energy.D(b.a[colFirst], exp), Last: energy.D(b.a[colLast], exp), N: b.a[colN],
 	}
 }
+
+// LastLegalMinute returns the time of the newest legal minute freeze
+// committed for (device, quantity): where a gap after a crash starts.
+func (s *Store) LastLegalMinute(d energy.DeviceID, q energy.Quantity) (time.Time, bool, error) {
+	s.mu.Lock()
+	m, ok := s.series[seriesKey{d, q, true}]
+	s.mu.Unlock()
+	if !ok {
+		return time.Time{}, false, nil
+	}
+	var last int64
+	found := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tierBucket(tx, true, "minute").Cursor()
+		var newestPeriod int64
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			p, _, err := parseChunkKey(k)
+			if err != nil {
+				return err
+			}
+			if found && p < newestPeriod {
+				break // older periods cannot hold a newer point
+			}
+			blk, ok, err := chunkBlock(v, m.ID)
+			if err != nil || !ok {
+				continue
+			}
+			_, l, n, err := tsenc.FirstLast(blk)
+			if err != nil || n == 0 {
+				continue
+			}
+			if !found || l > last {
+				last, found, newestPeriod = l, true, p
+			}
+		}
+		return nil
+	})
+	return time.UnixMilli(last), found, err
+}

@@ -151,13 +151,10 @@ func Open(o Options) (*Store, error) {
 	//     milliseconds for our size.
 	//   - NoSync stays false and NoGrowSync false: every commit is durable,
 	//     the group commit is what spares the flash.
-	//   - InitialMmapSize 64 MiB: fewer remaps as the file grows (the map
-	//     is virtual; 32-bit ARM caps it near 2 GB).
 	bo := &bolt.Options{
 		Timeout:         time.Second,
 		NoFreelistSync:  true,
 		FreelistType:    bolt.FreelistMapType,
-		InitialMmapSize: 64 << 20,
 		ReadOnly:        o.ReadOnly,
 	}
 	db, err := bolt.Open(o.Path, 0o600, bo)

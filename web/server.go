@@ -47,6 +47,9 @@ type Options struct {
 	Tokens *Tokens
 	// Now is the clock for staleness; nil means time.Now.
 	Now func() time.Time
+	// History feeds series, consumption, events and export; nil makes
+	// them answer 503.
+	History History
 }
 
 // Server is the HTTP API.
@@ -69,6 +72,10 @@ func New(opts Options) *Server {
 
 	api := http.NewServeMux()
 	api.HandleFunc("/api/v1/meter", s.get(s.handleMeter))
+	api.HandleFunc("/api/v1/series", s.get(s.handleSeries))
+	api.HandleFunc("/api/v1/consumption", s.get(s.handleConsumption))
+	api.HandleFunc("/api/v1/events", s.get(s.handleEvents))
+	api.HandleFunc("/api/v1/export", s.get(s.handleExport))
 	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API route")
 	})

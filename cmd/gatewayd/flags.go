@@ -20,3 +20,5 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	}
 	return nil
 }
+
+type flagSet = *flag.FlagSet

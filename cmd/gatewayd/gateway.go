@@ -142,7 +142,7 @@ func (g *gateway) Run(ctx context.Context) error {
 	// The bus context outlives ctx a little: storage (later) drains it last.
 	defer g.cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, 2)
+	errs := make(chan error, 3)
 	start := func(name string, f func(context.Context) error) {
 		wg.Add(1)
 		go func() {
@@ -159,6 +159,7 @@ func (g *gateway) Run(ctx context.Context) error {
 	go func() { storeDone <- g.store.Run(context.Background(), g.toDB) }()
 	start("meter link", g.link.Run)
 	start("http", func(ctx context.Context) error { return g.web.Run(ctx, g.ln) })
+	start("admin socket", func(ctx context.Context) error { return serveAdmin(ctx, adminSocket(g.cfg.StateDir), g.store) })
 	<-ctx.Done()
 	g.log.Info("shutting down")
 	done := make(chan struct{})

@@ -49,6 +49,10 @@ const usage = `usage:
   gatewayd config example
   gatewayd token create --state DIR --name NAME
   gatewayd emulate meter --link PATH [--protocol P] [--address A] [--baud B] [flags]
+  gatewayd export --state DIR [--format csv|json] [--device D] [--quantity Q] [--tier T] [--from T] [--to T]
+  gatewayd db check --state DIR
+  gatewayd db compact --state DIR            (offline)
+  gatewayd db backup FILE --state DIR        (online through the running daemon, else direct)
   gatewayd version
 `
 
@@ -96,6 +100,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, started t
 			return usageErr("emulate: want 'emulate meter'\n%s", usage)
 		}
 		return cmdEmulateMeter(ctx, args[1:], stdout, stderr)
+	case "db":
+		return cmdDB(args, stdout)
+	case "export":
+		return cmdExport(args, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "gatewayd", version)
 		return nil

@@ -16,14 +16,24 @@ type kvCheckpoint struct{ s *storage.Store }
 
 const checkpointKey = "meter/checkpoint"
 
+// Load takes the last legal time from the history itself (the newest
+// committed minute freeze), so a crash between checkpoints loses nothing:
+// the gap is backfilled from exactly where the committed data ends.
 func (c kvCheckpoint) Load() (meteringlink.CheckpointState, error) {
 	var st meteringlink.CheckpointState
 	b, ok, err := c.s.Get(checkpointKey)
-	if err != nil || !ok {
+	if err != nil {
 		return st, err
 	}
-	if err := json.Unmarshal(b, &st); err != nil {
-		return meteringlink.CheckpointState{}, fmt.Errorf("checkpoint: %w", err)
+	if ok {
+		if err := json.Unmarshal(b, &st); err != nil {
+			return meteringlink.CheckpointState{}, fmt.Errorf("checkpoint: %w", err)
+		}
+	}
+	if t, ok, err := c.s.LastLegalMinute("meter", energy.ImportEnergy); err != nil {
+		return st, err
+	} else if ok {
+		st.LastLegal = t
 	}
 	return st, nil
 }

@@ -14,9 +14,6 @@ func (w *bitWriter) reset() {
 	w.acc, w.nacc = 0, 0
 }
 
-// bitLen returns the number of bits written so far.
-func (w *bitWriter) bitLen() int { return len(w.buf)*8 + int(w.nacc) }
-
 // write appends the low n bits of v (n <= 64).
 func (w *bitWriter) write(v uint64, n uint) {
 	if n > 32 {

@@ -1,0 +1,269 @@
+package web
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gatewayd-project/gatewayd/energy"
+	"github.com/gatewayd-project/gatewayd/storage"
+)
+
+// History is what the API needs of the store.
+type History interface {
+	QuerySeries(d energy.DeviceID, q energy.Quantity, from, to time.Time, points int) (storage.SeriesResult, error)
+	Consumption(d energy.DeviceID, q energy.Quantity, from, to time.Time, st storage.Step) (storage.ConsumptionResult, error)
+	Events(from, to time.Time, kind string, limit int) ([]storage.Event, error)
+	Export(d energy.DeviceID, q energy.Quantity, tier string, from, to time.Time, fn func(storage.ExportRow) error) error
+}
+
+var _ History = (*storage.Store)(nil)
+
+func badParam(w http.ResponseWriter, param, format string, args ...any) {
+	data, _ := json.Marshal(struct {
+		Error string `json:"error"`
+		Param string `json:"param"`
+	}{param + ": " + fmt.Sprintf(format, args...), param})
+	writeBody(w, http.StatusBadRequest, append(data, '\n'))
+}
+
+// queryRange parses from and to (RFC 3339); defaults: to = now,
+// from = to - def.
+func (s *Server) queryRange(w http.ResponseWriter, r *http.Request, def time.Duration) (from, to time.Time, ok bool) {
+	q := r.URL.Query()
+	to = s.now()
+	if v := q.Get("to"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			badParam(w, "to", "malformed time %q (want RFC 3339)", v)
+			return from, to, false
+		}
+		to = t
+	}
+	from = to.Add(-def)
+	if v := q.Get("from"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			badParam(w, "from", "malformed time %q (want RFC 3339)", v)
+			return from, to, false
+		}
+		from = t
+	}
+	if !from.Before(to) {
+		badParam(w, "from", "must be before to")
+		return from, to, false
+	}
+	if to.Sub(from) > 100*365*24*time.Hour {
+		badParam(w, "from", "range longer than 100 years")
+		return from, to, false
+	}
+	return from, to, true
+}
+
+func (s *Server) history(w http.ResponseWriter) bool {
+	if s.opts.History == nil {
+		writeError(w, http.StatusServiceUnavailable, "history is not available")
+		return false
+	}
+	return true
+}
+
+// storeError maps store errors to 400s naming the parameter.
+func (s *Server) storeError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, storage.ErrUnknownSeries):
+		badParam(w, "device", "unknown device or quantity")
+	case errors.Is(err, storage.ErrRange):
+		badParam(w, "from", "must be before to")
+	case errors.Is(err, storage.ErrPoints):
+		badParam(w, "points", "must be 1..%d", storage.MaxPoints)
+	case errors.Is(err, storage.ErrStep):
+		badParam(w, "step", "must be hour, day or month")
+	case errors.Is(err, storage.ErrNotCounter):
+		badParam(w, "quantity", "is not a counter")
+	case errors.Is(err, storage.ErrTooMany):
+		badParam(w, "step", "range holds more than %d steps", storage.MaxPoints)
+	case errors.Is(err, storage.ErrTier):
+		badParam(w, "tier", "must be raw, minute, quarter or day")
+	default:
+		s.log.Error("web: history query", "err", err)
+		writeError(w, http.StatusInternalServerError, "internal error")
+	}
+}
+
+func required(w http.ResponseWriter, r *http.Request, names ...string) bool {
+	for _, n := range names {
+		if r.URL.Query().Get(n) == "" {
+			badParam(w, n, "required")
+			return false
+		}
+	}
+	return true
+}
+
+// GET /api/v1/series?device=D&quantity=Q&from=T&to=T&points=N
+func (s *Server) handleSeries(w http.ResponseWriter, r *http.Request) {
+	if !s.history(w) || !required(w, r, "device", "quantity") {
+		return
+	}
+	from, to, ok := s.queryRange(w, r, 24*time.Hour)
+	if !ok {
+		return
+	}
+	points := 500
+	if v := r.URL.Query().Get("points"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > storage.MaxPoints {
+			badParam(w, "points", "must be an integer 1..%d, not %q", storage.MaxPoints, v)
+			return
+		}
+		points = n
+	}
+	q := r.URL.Query()
+	res, err := s.opts.History.QuerySeries(energy.DeviceID(q.Get("device")), energy.Quantity(q.Get("quantity")), from, to, points)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, res)
+}
+
+// GET /api/v1/consumption?device=D&quantity=Q&from=T&to=T&step=hour|day|month
+func (s *Server) handleConsumption(w http.ResponseWriter, r *http.Request) {
+	if !s.history(w) || !required(w, r, "device", "quantity") {
+		return
+	}
+	from, to, ok := s.queryRange(w, r, 24*time.Hour)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	step := storage.Step(q.Get("step"))
+	if step == "" {
+		step = storage.StepHour
+	}
+	if step != storage.StepHour && step != storage.StepDay && step != storage.StepMonth {
+		badParam(w, "step", "must be hour, day or month, not %q", step)
+		return
+	}
+	res, err := s.opts.History.Consumption(energy.DeviceID(q.Get("device")), energy.Quantity(q.Get("quantity")), from, to, step)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, res)
+}
+
+// GET /api/v1/events?from=&to=&kind=&limit=
+func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
+	if !s.history(w) {
+		return
+	}
+	from, to, ok := s.queryRange(w, r, 7*24*time.Hour)
+	if !ok {
+		return
+	}
+	limit := 1000
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			badParam(w, "limit", "must be an integer 1..10000, not %q", v)
+			return
+		}
+		limit = n
+	}
+	kind := r.URL.Query().Get("kind")
+	if len(kind) > 64 {
+		badParam(w, "kind", "too long")
+		return
+	}
+	evs, err := s.opts.History.Events(from, to, kind, limit)
+	if err != nil {
+		s.storeError(w, err)
+		return
+	}
+	if evs == nil {
+		evs = []storage.Event{}
+	}
+	s.writeJSON(w, http.StatusOK, struct {
+		Events []storage.Event `json:"events"`
+	}{evs})
+}
+
+// GET /api/v1/export?format=csv|json&device=&quantity=&tier=raw&from=&to=
+// streams every stored point (JSON: one object per line).
+func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
+	if !s.history(w) {
+		return
+	}
+	q := r.URL.Query()
+	format := q.Get("format")
+	if format == "" {
+		format = "csv"
+	}
+	if format != "csv" && format != "json" {
+		badParam(w, "format", "must be csv or json, not %q", format)
+		return
+	}
+	tier := q.Get("tier")
+	if tier == "" {
+		tier = "raw"
+	}
+	from, to, ok := s.queryRange(w, r, 24*time.Hour)
+	if !ok {
+		return
+	}
+	// Validate before the first byte is written, so errors stay JSON.
+	if err := s.opts.History.Export(energy.DeviceID(q.Get("device")), energy.Quantity(q.Get("quantity")), tier, from, from.Add(time.Millisecond), func(storage.ExportRow) error { return nil }); err != nil {
+		s.storeError(w, err)
+		return
+	}
+	if format == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	} else {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+	}
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=\"gatewayd-export.%s\"", map[string]string{"csv": "csv", "json": "ndjson"}[format]))
+	w.Header().Set("Cache-Control", "no-store")
+	bw := bufio.NewWriterSize(w, 32<<10)
+	WriteExport(bw, format, func(fn func(storage.ExportRow) error) error {
+		return s.opts.History.Export(energy.DeviceID(q.Get("device")), energy.Quantity(q.Get("quantity")), tier, from, to, fn)
+	})
+	bw.Flush()
+}
+
+// WriteExport writes rows as CSV (with a header) or JSON lines; the CLI's
+// `gatewayd export` uses it too.
+func WriteExport(w *bufio.Writer, format string, rows func(func(storage.ExportRow) error) error) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		return rows(func(r storage.ExportRow) error { return enc.Encode(r) })
+	}
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"time", "device", "quantity", "unit", "tier", "legal", "value", "min", "max", "mean", "first", "last", "n"})
+	str := func(d *energy.Decimal) string {
+		if d == nil {
+			return ""
+		}
+		return d.String()
+	}
+	err := rows(func(r storage.ExportRow) error {
+		mean, n := "", ""
+		if r.Mean != nil {
+			mean = strconv.FormatFloat(*r.Mean, 'f', -1, 64)
+			n = strconv.FormatInt(r.N, 10)
+		}
+		return cw.Write([]string{r.Time.Format(time.RFC3339Nano), string(r.Device), string(r.Quantity), r.Unit, r.Tier,
+			strconv.FormatBool(r.Legal), str(r.Value), str(r.Min), str(r.Max), mean, str(r.First), str(r.Last), n})
+	})
+	cw.Flush()
+	if err == nil {
+		err = cw.Error()
+	}
+	return err
+}
