@@ -102,7 +102,7 @@ func TestPowerCut(t *testing.T) {
 		waitUntil(t, "API up", 10*time.Second, func() bool { return g.get("/api/v1/health", false, nil) == 200 })
 		now := g.export(t, "power", "raw", begin, time.Now().Add(time.Hour))
 		for ts, v := range committed {
-			if got, ok := now[ts]; !ok || got != v {
+			if got, ok := now[ts]; !ok || got != v { // both keys parsed from JSON: UTC
 				t.Fatalf("round %d: committed power reading at %v (%v) lost after SIGKILL (now %v, %v)", round, ts, v, got, ok)
 			}
 		}
@@ -126,10 +126,19 @@ func TestPowerCut(t *testing.T) {
 	}
 	end := time.Now().Truncate(time.Minute)
 	var minutes map[time.Time]float64
-	waitUntil(t, "legal minutes backfilled", 60*time.Second, func() bool {
+	missing := ""
+	deadline := time.Now().Add(60 * time.Second)
+	for {
 		minutes = g.export(t, "energy_import", "minute", begin, time.Now().Add(time.Hour))
-		return hasEveryMinute(minutes, firstMinute, end) == ""
-	})
+		if missing = hasEveryMinute(minutes, firstMinute, end); missing == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			raw := g.export(t, "energy_import", "raw", begin, time.Now().Add(time.Hour))
+			t.Fatalf("legal minute %s still missing 60 s after the last restart; legal minutes %v; raw %v", missing, minutes, raw)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	t.Logf("%d kills; legal minutes %v .. %v complete (%d points)", rounds, firstMinute.Format(time.TimeOnly), end.Format(time.TimeOnly), len(minutes))
 	if code, _ := g.stop(); code != 0 {
 		t.Fatalf("final stop: exit %d", code)
@@ -141,12 +150,12 @@ func TestPowerCut(t *testing.T) {
 
 // hasEveryMinute reports the first minute in [from, to) without a point.
 func hasEveryMinute(pts map[time.Time]float64, from, to time.Time) string {
-	have := map[time.Time]bool{}
+	have := map[int64]bool{}
 	for ts := range pts {
-		have[ts.Truncate(time.Minute)] = true
+		have[ts.Truncate(time.Minute).Unix()] = true
 	}
 	for m := from.Truncate(time.Minute); m.Before(to); m = m.Add(time.Minute) {
-		if !have[m] {
+		if !have[m.Unix()] {
 			return m.String()
 		}
 	}
