@@ -117,6 +117,33 @@ func (s *Store) Check() ([]string, error) {
 				})
 			}
 		}
+		if j := tx.Bucket(bktJournal); j == nil {
+			add("journal bucket missing")
+		} else {
+			j.ForEach(func(k, v []byte) error {
+				_, secs, err := decodeJournal(v)
+				if err != nil {
+					add("journal %x: %v", k, err)
+					return nil
+				}
+				for _, sec := range secs {
+					idx, err := chunkIndex(sec.chunk)
+					if err != nil {
+						add("journal %x %s/%s: %v", k, class(sec.legal), sec.tier, err)
+						continue
+					}
+					for id, blk := range idx {
+						if _, ok := ids[id]; !ok {
+							add("journal %x: block of unknown series %d", k, id)
+						}
+						if _, _, err := tsenc.Decode(blk); err != nil {
+							add("journal %x series %d: %v", k, id, err)
+						}
+					}
+				}
+				return nil
+			})
+		}
 		return s.checkEvents(tx, add)
 	})
 	return problems, err

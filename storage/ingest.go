@@ -2,7 +2,7 @@ package storage
 
 import (
 	"context"
-	"encoding/binary"
+
 	"errors"
 	"fmt"
 	"sort"
@@ -163,11 +163,7 @@ func (s *Store) Commit() error {
 					return err
 				}
 			}
-			meta := tx.Bucket(bktMeta)
-			seq := uint64(0)
-			if v := meta.Get([]byte("seq")); len(v) == 8 {
-				seq = binary.BigEndian.Uint64(v)
-			}
+			var secs []section
 			for k, bySeries := range s.out {
 				tier := k.tier
 				byPeriod := map[int64]map[uint32][]byte{}
@@ -195,18 +191,21 @@ func (s *Store) Commit() error {
 					}
 					byPeriod[ps] = blocks
 				}
-				bkt := tierBucket(tx, k.legal, tier)
 				for ps, blocks := range byPeriod {
-					seq++
-					if err := bkt.Put(chunkKey(ps, seq), encodeChunk(blocks)); err != nil {
-						return err
-					}
+					secs = append(secs, section{legal: k.legal, tier: tier, period: ps, chunk: encodeChunk(blocks)})
 				}
 			}
-			var sb [8]byte
-			binary.BigEndian.PutUint64(sb[:], seq)
-			if err := meta.Put([]byte("seq"), sb[:]); err != nil {
-				return err
+			if len(secs) > 0 {
+				// The journal bucket's sequence is the global commit
+				// sequence (kept in the bucket header: no extra page).
+				j := tx.Bucket(bktJournal)
+				seq, err := j.NextSequence()
+				if err != nil {
+					return err
+				}
+				if err := j.Put(journalKey(seq), encodeJournal(s.o.Clock.Now(), secs)); err != nil {
+					return err
+				}
 			}
 			through = s.pendingThrough
 			return nil

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"errors"
+	"math"
 	"fmt"
 	"sort"
 	"time"
@@ -83,6 +84,22 @@ func readRows(tx *bolt.Tx, legal bool, tier string, id uint32, from, to int64, f
 		if err := it.Err(); err != nil {
 			return fmt.Errorf("storage: %s/%s chunk %x: %w", class(legal), tier, k, err)
 		}
+	}
+	err := journalRows(tx, legal, tier, id, periodStart(tier, from), endP, func(seq uint64, blk []byte) error {
+		it, err := tsenc.NewIter(blk)
+		if err != nil {
+			return fmt.Errorf("storage: journal %s/%s: %w", class(legal), tier, err)
+		}
+		for it.Next() {
+			t, vals := it.At()
+			if t >= from && t < to {
+				rows = append(rows, row{t, seq, append([]int64(nil), vals...)})
+			}
+		}
+		return it.Err()
+	})
+	if err != nil {
+		return err
 	}
 	sort.SliceStable(rows, func(i, j int) bool {
 		if rows[i].t != rows[j].t {
@@ -287,7 +304,14 @@ func (s *Store) LastLegalMinute(d energy.DeviceID, q energy.Quantity) (time.Time
 				last, found, newestPeriod = l, true, p
 			}
 		}
-		return nil
+		// Newer freezes may still sit in the journal.
+		return journalRows(tx, true, "minute", m.ID, math.MinInt64, math.MaxInt64, func(_ uint64, blk []byte) error {
+			_, l, n, err := tsenc.FirstLast(blk)
+			if err == nil && n > 0 && (!found || l > last) {
+				last, found = l, true
+			}
+			return nil
+		})
 	})
 	return time.UnixMilli(last), found, err
 }

@@ -52,7 +52,28 @@ func (s *Store) TierStats() ([]TierStat, error) {
 				out = append(out, st)
 			}
 		}
-		return nil
+		st := TierStat{Class: "journal", Tier: "all"}
+		err := tx.Bucket(bktJournal).ForEach(func(k, v []byte) error {
+			st.Chunks++
+			st.Bytes += int64(len(k) + len(v))
+			_, secs, err := decodeJournal(v)
+			if err != nil {
+				return err
+			}
+			for _, sec := range secs {
+				idx, err := chunkIndex(sec.chunk)
+				if err != nil {
+					return err
+				}
+				for _, blk := range idx {
+					_, _, n, _ := tsenc.FirstLast(blk)
+					st.Points += int64(n)
+				}
+			}
+			return nil
+		})
+		out = append(out, st)
+		return err
 	})
 	return out, err
 }

@@ -194,7 +194,7 @@ func (s *Store) init() error {
 		} else if err := meta.Put([]byte("schema"), []byte{schemaVersion}); err != nil {
 			return err
 		}
-		for _, name := range [][]byte{bktSeries, bktEvents, bktKV} {
+		for _, name := range [][]byte{bktSeries, bktEvents, bktKV, bktJournal} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
