@@ -10,7 +10,7 @@ STATICCHECK_VERSION := v0.7.0
 FUZZTIME  ?= 30s
 BENCHTIME ?= 2s
 
-.PHONY: all build run test test-deps lint unit bench fuzz clean
+.PHONY: all build run test test-deps lint unit bench fuzz soak clean
 
 all: build
 
@@ -42,7 +42,11 @@ unit:
 test: lint unit
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./metering-link/... ./test/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./metering-link/... ./storage/... ./test/...
+
+# The long reliability runs: 200 power-cut rounds.
+soak:
+	POWERCUT_ROUNDS=200 $(GO) test -count=1 -timeout 60m -run 'TestPowerCut' -v ./test/
 
 # Each fuzz target for FUZZTIME.
 fuzz:

@@ -121,7 +121,7 @@ func Default() Config {
 			ByteTimeout:     500 * time.Millisecond,
 			TimeSync:        true,
 		},
-		Log:      Log{Level: "info", Format: "text"},
+		Log: Log{Level: "info", Format: "text"},
 		Storage: Storage{
 			CommitInterval: 60 * time.Second,
 			Retention: Retention{

@@ -77,7 +77,9 @@ type Link struct {
 	offsetKnown bool
 	cp          CheckpointState
 	cpSaved     time.Time
-	first       bool
+	// lastMinute is the newest live minute freeze of this process.
+	lastMinute time.Time
+	first      bool
 
 	failures int
 	backfill *gap
@@ -402,21 +404,36 @@ func (l *Link) publish(rs []energy.Reading) {
 	}
 }
 
-// noteLegal records a legal energy read at gateway time at and opens a
-// backfill gap if the previous one is too old.
+// noteLegal handles a legal energy read at gateway time at. LastLegal is
+// the newest minute freeze the link published (read live or backfilled),
+// so a gap is always measured from data that exists. The first energy read
+// of a session is not a freeze: it opens a backfill from LastLegal, or,
+// on a first start, from up to firstStartHistory back (the meter's own
+// records become history too).
 func (l *Link) noteLegal(at time.Time, initial bool) {
 	l.mu.Lock()
 	meterNow := at.Add(l.offset)
-	prev := l.cp.LastLegal
-	l.cp.LastLegal = meterNow
-	l.mu.Unlock()
-	// After (re)connecting, any minute since the last legal reading may be
-	// missing; in steady state a gap is a minute read that did not happen.
-	gapped := meterNow.Sub(prev) > 90*time.Second
+	prev := l.lastMinute
 	if initial {
-		gapped = meterNow.Truncate(time.Minute).After(prev.Truncate(time.Minute))
+		prev = l.cp.LastLegal
+	} else {
+		l.lastMinute = meterNow
+		if l.backfill == nil {
+			// Complete up to here: nothing is pending before it.
+			l.cp.LastLegal = meterNow
+		}
 	}
-	if !prev.IsZero() && gapped {
+	l.mu.Unlock()
+	var gapped bool
+	if initial {
+		if prev.IsZero() {
+			prev = meterNow.Add(-firstStartHistory)
+		}
+		gapped = meterNow.Truncate(time.Minute).After(prev.Truncate(time.Minute))
+	} else {
+		gapped = !prev.IsZero() && meterNow.Sub(prev) > 90*time.Second
+	}
+	if gapped {
 		from := prev
 		if meterNow.Sub(from) > 7*24*time.Hour {
 			from = meterNow.Add(-7 * 24 * time.Hour)
@@ -427,8 +444,14 @@ func (l *Link) noteLegal(at time.Time, initial bool) {
 		l.backfill = &gap{from: from, to: meterNow}
 		l.o.Log.Info("gap in legal readings; backfilling from the meter's records", "from", from, "to", meterNow)
 	}
-	l.saveCheckpoint(false)
+	if !initial {
+		l.saveCheckpoint(false)
+	}
 }
+
+// firstStartHistory is how much of the meter's own history a gateway
+// takes over when it starts with no history at all.
+const firstStartHistory = 24 * time.Hour
 
 func (l *Link) saveCheckpoint(force bool) {
 	if l.o.Checkpoint == nil {
@@ -471,7 +494,7 @@ func (l *Link) backfillStep(ctx context.Context, c *serialport.Conn, next time.T
 			l.o.Log.Warn("meter keeps no history; gap cannot be backfilled", "from", g.from, "to", g.to)
 			l.bfWarned = true
 		}
-		l.backfill = nil
+		l.backfillDone()
 		return nil
 	}
 	if err != nil {
@@ -480,7 +503,7 @@ func (l *Link) backfillStep(ctx context.Context, c *serialport.Conn, next time.T
 	l.succeed()
 	if len(recs) == 0 {
 		l.o.Log.Info("backfill done", "until", g.from)
-		l.backfill = nil
+		l.backfillDone()
 		return nil
 	}
 	at := l.o.Clock.Now()
@@ -501,11 +524,27 @@ func (l *Link) backfillStep(ctx context.Context, c *serialport.Conn, next time.T
 		}
 	}
 	l.publish(rs)
+	// The checkpoint advances with the backfill: everything before
+	// g.from is complete. Once done, it jumps to the newest live freeze.
+	l.mu.Lock()
+	if g.from.After(l.cp.LastLegal) {
+		l.cp.LastLegal = g.from
+	}
+	l.mu.Unlock()
 	if !g.from.Before(g.to) {
 		l.o.Log.Info("backfill done", "until", g.to)
-		l.backfill = nil
+		l.backfillDone()
 	}
 	return nil
+}
+
+func (l *Link) backfillDone() {
+	l.backfill = nil
+	l.mu.Lock()
+	if l.lastMinute.After(l.cp.LastLegal) {
+		l.cp.LastLegal = l.lastMinute
+	}
+	l.mu.Unlock()
 }
 
 // checkClock applies the time-sync policy after a clock read.

@@ -282,14 +282,22 @@ func TestLinkBackfillsGap(t *testing.T) {
 	defer stopMeter()
 	cp := &memCheckpoint{}
 	r := startLink(t, m, rigOpts{clock: clock, checkpoint: cp, interval: time.Second})
-	waitFor(t, "first energy", 5*time.Second, func() bool {
-		_, ok := r.link.MeterStatus().Values[energy.ImportEnergy]
-		return ok
+	// A first start takes over the meter's own history (2 h here).
+	waitFor(t, "first-start backfill", 10*time.Second, func() bool {
+		for _, rd := range r.sink.all() {
+			if rd.Backfilled && rd.Quantity == energy.ImportEnergy && rd.Measured.Equal(t0.Truncate(time.Minute)) {
+				return true
+			}
+		}
+		clock.Advance(time.Second)
+		return false
 	})
 	r.stop()
-	if st, _ := cp.Load(); st.LastLegal.Sub(t0).Abs() > 2*time.Second {
-		t.Fatalf("checkpoint %v, want %v", st.LastLegal, t0)
+	st, _ := cp.Load()
+	if st.LastLegal.Before(t0.Truncate(time.Minute)) || st.LastLegal.After(clock.Now()) {
+		t.Fatalf("checkpoint %v, want the newest minute freeze after %v", st.LastLegal, t0.Truncate(time.Minute))
 	}
+	t0 = st.LastLegal
 	// The gateway is off for 40 minutes; the meter keeps recording.
 	clock.Advance(40 * time.Minute)
 	r = startLink(t, m, rigOpts{clock: clock, checkpoint: cp, interval: time.Second})
@@ -297,14 +305,21 @@ func TestLinkBackfillsGap(t *testing.T) {
 	backfilled := func() []energy.Reading {
 		var out []energy.Reading
 		for _, rd := range r.sink.all() {
-			if rd.Backfilled && rd.Quantity == energy.ImportEnergy {
+			if rd.Backfilled && rd.Quantity == energy.ImportEnergy && rd.Measured.After(t0) {
 				out = append(out, rd)
 			}
 		}
 		return out
 	}
-	waitFor(t, "backfill of 40 minutes", 10*time.Second, func() bool {
-		if len(backfilled()) >= 40 {
+	deadline := time.Now().Add(10 * time.Second)
+	waitFor(t, "backfill of 40 minutes", 11*time.Second, func() bool {
+		if time.Now().After(deadline) {
+			for _, rd := range backfilled() {
+				t.Logf("%v", rd.Measured)
+			}
+			t.Fatalf("t0 %v now %v; %d backfilled", t0, clock.Now(), len(backfilled()))
+		}
+		if len(backfilled()) >= 39 {
 			return true
 		}
 		clock.Advance(time.Second) // let the poll loop tick

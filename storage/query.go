@@ -2,8 +2,8 @@ package storage
 
 import (
 	"errors"
-	"math"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 

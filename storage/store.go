@@ -152,10 +152,10 @@ func Open(o Options) (*Store, error) {
 	//   - NoSync stays false and NoGrowSync false: every commit is durable,
 	//     the group commit is what spares the flash.
 	bo := &bolt.Options{
-		Timeout:         time.Second,
-		NoFreelistSync:  true,
-		FreelistType:    bolt.FreelistMapType,
-		ReadOnly:        o.ReadOnly,
+		Timeout:        time.Second,
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+		ReadOnly:       o.ReadOnly,
 	}
 	db, err := bolt.Open(o.Path, 0o600, bo)
 	if err != nil {

@@ -16,24 +16,18 @@ type kvCheckpoint struct{ s *storage.Store }
 
 const checkpointKey = "meter/checkpoint"
 
-// Load takes the last legal time from the history itself (the newest
-// committed minute freeze), so a crash between checkpoints loses nothing:
-// the gap is backfilled from exactly where the committed data ends.
+// Load returns the link's own completeness watermark: every legal minute
+// before LastLegal is stored (saved every 15 minutes, so after a crash the
+// backfill re-reads at most 15 minutes it already has; legal values keep
+// their first committed copy).
 func (c kvCheckpoint) Load() (meteringlink.CheckpointState, error) {
 	var st meteringlink.CheckpointState
 	b, ok, err := c.s.Get(checkpointKey)
-	if err != nil {
+	if err != nil || !ok {
 		return st, err
 	}
-	if ok {
-		if err := json.Unmarshal(b, &st); err != nil {
-			return meteringlink.CheckpointState{}, fmt.Errorf("checkpoint: %w", err)
-		}
-	}
-	if t, ok, err := c.s.LastLegalMinute("meter", energy.ImportEnergy); err != nil {
-		return st, err
-	} else if ok {
-		st.LastLegal = t
+	if err := json.Unmarshal(b, &st); err != nil {
+		return meteringlink.CheckpointState{}, fmt.Errorf("checkpoint: %w", err)
 	}
 	return st, nil
 }

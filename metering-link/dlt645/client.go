@@ -95,7 +95,15 @@ func (cl *Client) preamble() int {
 // maxInput bounds how many bytes one reply may take, garbage included.
 const maxInput = 3 * (12 + 255 + 4)
 
+// transact sends req and returns the first reply that answers it. Frames
+// that do not (our own echo, a late reply to an earlier request that timed
+// out, another address on a shared bus) are skipped, so the link resyncs
+// by itself instead of staying one reply behind.
 func (cl *Client) transact(ctx context.Context, c *serialport.Conn, req Frame) (Frame, error) {
+	return cl.transactMatch(ctx, c, req, func(Frame) bool { return true })
+}
+
+func (cl *Client) transactMatch(ctx context.Context, c *serialport.Conn, req Frame, answers func(Frame) bool) (Frame, error) {
 	cl.defaults()
 	if err := ctx.Err(); err != nil {
 		return Frame{}, err
@@ -112,13 +120,16 @@ func (cl *Client) transact(ctx context.Context, c *serialport.Conn, req Frame) (
 	}
 	deadline := cl.Now().Add(cl.Mode.TxTime(len(wire)) + cl.ResponseTimeout)
 	buf := make([]byte, 0, 64)
-	total := 0
+	total, skipped := 0, 0
 	for {
 		if err := ctx.Err(); err != nil {
 			return Frame{}, err
 		}
 		b, err := c.Next(deadline)
 		if err != nil {
+			if errors.Is(err, serialport.ErrTimeout) && skipped > 0 {
+				return Frame{}, fmt.Errorf("%w: %d replies that did not answer the request: %w", ErrMismatch, skipped, err)
+			}
 			if errors.Is(err, serialport.ErrTimeout) && total > 0 {
 				return Frame{}, fmt.Errorf("incomplete reply after %d bytes: %w", total, err)
 			}
@@ -139,11 +150,9 @@ func (cl *Client) transact(ctx context.Context, c *serialport.Conn, req Frame) (
 			if !f.IsReply() {
 				continue // our own echo on a half-duplex transceiver
 			}
-			if !req.Addr.Matches(f.Addr) {
-				return Frame{}, fmt.Errorf("%w: %s", ErrAddress, f.Addr)
-			}
-			if f.Func() != req.Func() {
-				return Frame{}, fmt.Errorf("%w: control %02X for request %02X", ErrMismatch, f.Control, req.Control)
+			if !req.Addr.Matches(f.Addr) || f.Func() != req.Func() || !answers(f) {
+				skipped++
+				continue // a stale reply or another meter's
 			}
 			return f, nil
 		}
@@ -159,7 +168,8 @@ func (cl *Client) transact(ctx context.Context, c *serialport.Conn, req Frame) (
 func (cl *Client) Read(ctx context.Context, c *serialport.Conn, di DI, extra ...byte) ([]byte, error) {
 	w := di.Wire()
 	data := append(w[:], extra...)
-	f, err := cl.transact(ctx, c, Frame{Addr: cl.Addr, Control: CtlRead, Data: data})
+	echoes := func(f Frame) bool { return f.IsAbnormal() || (len(f.Data) >= 4 && DIFromWire(f.Data) == di) }
+	f, err := cl.transactMatch(ctx, c, Frame{Addr: cl.Addr, Control: CtlRead, Data: data}, echoes)
 	if err != nil {
 		return nil, fmt.Errorf("dlt645: read %s: %w", di, err)
 	}
@@ -172,7 +182,7 @@ func (cl *Client) Read(ctx context.Context, c *serialport.Conn, di DI, extra ...
 			return nil, fmt.Errorf("dlt645: read %s: more than %d follow-up frames", di, cl.MaxFollow)
 		}
 		req := append(w[:], byte(seq))
-		f, err = cl.transact(ctx, c, Frame{Addr: cl.Addr, Control: CtlReadFollow, Data: req})
+		f, err = cl.transactMatch(ctx, c, Frame{Addr: cl.Addr, Control: CtlReadFollow, Data: req}, echoes)
 		if err != nil {
 			return nil, fmt.Errorf("dlt645: read %s follow-up %d: %w", di, seq, err)
 		}
