@@ -128,9 +128,9 @@ func (s *Store) Consumption(d energy.DeviceID, q energy.Quantity, from, to time.
 	hi := bounds[len(bounds)-1].Add(24 * time.Hour).UnixMilli()
 	err := s.db.View(func(tx *bolt.Tx) error {
 		if key.Legal {
-			return readRows(tx, true, tier, m.ID, lo, hi, func(t int64, v []int64) { pts = append(pts, cpoint{t, v[0]}) })
+			return s.readRows(tx, true, tier, m.ID, lo, hi, func(t int64, v []int64) { pts = append(pts, cpoint{t, v[0]}) })
 		}
-		return readRows(tx, false, tier, m.ID, lo, hi, func(t int64, v []int64) {
+		return s.readRows(tx, false, tier, m.ID, lo, hi, func(t int64, v []int64) {
 			if len(v) == rollupCols {
 				// A rollup says the counter read first at its start and
 				// last just before its end.

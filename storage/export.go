@@ -93,7 +93,7 @@ func (s *Store) exportPeriod(k seriesKey, id uint32, exp int8, legal bool, tier 
 	var rows []ExportRow
 	dec := func(x int64) *energy.Decimal { d := energy.D(x, exp); return &d }
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return readRows(tx, legal, tier, id, f, t, func(ts int64, v []int64) {
+		return s.readRows(tx, legal, tier, id, f, t, func(ts int64, v []int64) {
 			r := ExportRow{Time: time.UnixMilli(ts).UTC(), Device: k.Device, Quantity: k.Quantity, Unit: k.Quantity.Unit(), Tier: tier, Legal: legal}
 			if len(v) == rollupCols {
 				mean := energy.D(v[colSum], exp).Float64() / float64(max(v[colN], 1))

@@ -133,8 +133,10 @@ func tierBucket(tx *bolt.Tx, legal bool, tier string) *bolt.Bucket {
 	return tx.Bucket(top).Bucket([]byte(tier))
 }
 
-// Commit writes everything queued in one transaction: at most one new
-// chunk per (class, tier, period). On failure the rows stay queued.
+// Commit makes everything queued durable: the rows of all tiers go into
+// ONE write-ahead-log record (append + fdatasync); the log moves into the
+// bbolt tier buckets in batches (see wal.go). On failure the rows stay
+// queued and the health condition storage_degraded is raised.
 func (s *Store) Commit() error {
 	s.commitMu.Lock()
 	defer s.commitMu.Unlock()
@@ -151,65 +153,59 @@ func (s *Store) Commit() error {
 				return err
 			}
 		}
-		return s.db.Update(func(tx *bolt.Tx) error {
-			// Process inside the transaction: new series are created in
-			// the same commit as their first rows. A failed commit rolls
-			// them back; s.series is rebuilt from the DB below.
-			if err := s.process(); err != nil {
+		if err := s.process(); err != nil {
+			return err
+		}
+		// New series are rare: record them in bbolt first, so every WAL
+		// record refers to known series.
+		if len(s.unsaved) > 0 {
+			err := s.db.Update(func(tx *bolt.Tx) error {
+				for k, m := range s.unsaved {
+					if err := tx.Bucket(bktSeries).Put(k.bytes(), m.bytes()); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
 				return err
 			}
-			for k, m := range s.unsaved {
-				if err := tx.Bucket(bktSeries).Put(k.bytes(), m.bytes()); err != nil {
-					return err
-				}
-			}
-			var secs []section
-			for k, bySeries := range s.out {
-				tier := k.tier
-				byPeriod := map[int64]map[uint32][]byte{}
-				groups := map[int64]map[uint32][]point{}
-				for id, rows := range bySeries {
-					for _, p := range rows {
-						ps := periodStart(tier, p.t)
-						g := groups[ps]
-						if g == nil {
-							g = map[uint32][]point{}
-							groups[ps] = g
-						}
-						g[id] = append(g[id], p)
+			s.unsaved = nil
+		}
+		var secs []section
+		for k, bySeries := range s.out {
+			groups := map[int64]map[uint32][]point{}
+			for id, rows := range bySeries {
+				for _, p := range rows {
+					ps := periodStart(k.tier, p.t)
+					g := groups[ps]
+					if g == nil {
+						g = map[uint32][]point{}
+						groups[ps] = g
 					}
+					g[id] = append(g[id], p)
 				}
-				for ps, g := range groups {
-					blocks := map[uint32][]byte{}
-					for id, rows := range g {
-						b, err := encodeRows(rows)
-						if err != nil {
-							return fmt.Errorf("storage: encode: %w", err)
-						}
-						blocks[id] = b
-						written += len(rows)
+			}
+			for ps, g := range groups {
+				blocks := map[uint32][]byte{}
+				for id, rows := range g {
+					b, err := encodeRows(rows)
+					if err != nil {
+						return fmt.Errorf("storage: encode: %w", err)
 					}
-					byPeriod[ps] = blocks
+					blocks[id] = b
+					written += len(rows)
 				}
-				for ps, blocks := range byPeriod {
-					secs = append(secs, section{legal: k.legal, tier: tier, period: ps, chunk: encodeChunk(blocks)})
-				}
+				secs = append(secs, section{legal: k.legal, tier: k.tier, period: ps, chunk: encodeChunk(blocks)})
 			}
-			if len(secs) > 0 {
-				// The journal bucket's sequence is the global commit
-				// sequence (kept in the bucket header: no extra page).
-				j := tx.Bucket(bktJournal)
-				seq, err := j.NextSequence()
-				if err != nil {
-					return err
-				}
-				if err := j.Put(journalKey(seq), encodeJournal(s.o.Clock.Now(), secs)); err != nil {
-					return err
-				}
+		}
+		if len(secs) > 0 {
+			if err := s.walAppend(s.o.Clock.Now(), secs); err != nil {
+				return err
 			}
-			through = s.pendingThrough
-			return nil
-		})
+		}
+		through = s.pendingThrough
+		return nil
 	}()
 	now := s.o.Clock.Now()
 	if err != nil {
@@ -234,7 +230,6 @@ func (s *Store) Commit() error {
 	}
 	s.out = nil
 	s.outRows = 0
-	s.unsaved = nil
 	return nil
 }
 

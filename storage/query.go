@@ -41,7 +41,7 @@ func (s *Store) retention(tier string) time.Duration {
 // readRows returns the rows of series id in class/tier with from <= t < to,
 // ordered by time; on equal times legal data keeps the earliest committed
 // row, derived data the latest.
-func readRows(tx *bolt.Tx, legal bool, tier string, id uint32, from, to int64, fn func(t int64, vals []int64)) error {
+func (s *Store) readRows(tx *bolt.Tx, legal bool, tier string, id uint32, from, to int64, fn func(t int64, vals []int64)) error {
 	b := tierBucket(tx, legal, tier)
 	if b == nil {
 		return nil
@@ -85,7 +85,7 @@ func readRows(tx *bolt.Tx, legal bool, tier string, id uint32, from, to int64, f
 			return fmt.Errorf("storage: %s/%s chunk %x: %w", class(legal), tier, k, err)
 		}
 	}
-	err := journalRows(tx, legal, tier, id, periodStart(tier, from), endP, func(seq uint64, blk []byte) error {
+	err := s.walRows(legal, tier, id, periodStart(tier, from), endP, func(seq uint64, blk []byte) error {
 		it, err := tsenc.NewIter(blk)
 		if err != nil {
 			return fmt.Errorf("storage: journal %s/%s: %w", class(legal), tier, err)
@@ -237,9 +237,9 @@ func (s *Store) QuerySeries(d energy.DeviceID, q energy.Quantity, from, to time.
 	}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		if tier == "raw" || legalTier {
-			return readRows(tx, legalTier, tier, m.ID, f, t, func(ts int64, vals []int64) { add(ts, newAgg(vals[0])) })
+			return s.readRows(tx, legalTier, tier, m.ID, f, t, func(ts int64, vals []int64) { add(ts, newAgg(vals[0])) })
 		}
-		return readRows(tx, false, tier, m.ID, f, t, func(ts int64, vals []int64) {
+		return s.readRows(tx, false, tier, m.ID, f, t, func(ts int64, vals []int64) {
 			if len(vals) == rollupCols {
 				var a agg
 				copy(a[:], vals)
@@ -305,7 +305,7 @@ func (s *Store) LastLegalMinute(d energy.DeviceID, q energy.Quantity) (time.Time
 			}
 		}
 		// Newer freezes may still sit in the journal.
-		return journalRows(tx, true, "minute", m.ID, math.MinInt64, math.MaxInt64, func(_ uint64, blk []byte) error {
+		return s.walRows(true, "minute", m.ID, math.MinInt64, math.MaxInt64, func(_ uint64, blk []byte) error {
 			_, l, n, err := tsenc.FirstLast(blk)
 			if err == nil && n > 0 && (!found || l > last) {
 				last, found = l, true

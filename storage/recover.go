@@ -28,7 +28,7 @@ func (s *Store) recoverRollups() error {
 	return s.db.View(func(tx *bolt.Tx) error {
 		for k, m := range s.series {
 			id := m.ID
-			err := readRows(tx, k.Legal, "raw", id, from, to, func(t int64, v []int64) {
+			err := s.readRows(tx, k.Legal, "raw", id, from, to, func(t int64, v []int64) {
 				s.roll.feed("minute", id, t, newAgg(v[0]), emit)
 			})
 			if err != nil {

@@ -24,15 +24,10 @@ func (s *Store) Maintain() (bool, error) {
 	defer s.commitMu.Unlock()
 	now := s.o.Clock.Now()
 	did := false
+	if flushed, err := s.flushDue(now); err != nil || flushed {
+		return flushed, err
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		n, err := flushJournal(tx, now.Add(-journalFlush))
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			did = true
-			return nil
-		}
 		for _, legal := range []bool{true, false} {
 			for _, tier := range tierNames {
 				b := tierBucket(tx, legal, tier)

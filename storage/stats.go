@@ -52,26 +52,26 @@ func (s *Store) TierStats() ([]TierStat, error) {
 				out = append(out, st)
 			}
 		}
-		st := TierStat{Class: "journal", Tier: "all"}
-		err := tx.Bucket(bktJournal).ForEach(func(k, v []byte) error {
+		st := TierStat{Class: "log", Tier: "all"}
+		s.walMu.Lock()
+		entries := s.wal
+		s.walMu.Unlock()
+		var err error
+		for _, e := range entries {
 			st.Chunks++
-			st.Bytes += int64(len(k) + len(v))
-			_, secs, err := decodeJournal(v)
-			if err != nil {
-				return err
-			}
-			for _, sec := range secs {
-				idx, err := chunkIndex(sec.chunk)
-				if err != nil {
-					return err
+			for _, sec := range e.secs {
+				st.Bytes += int64(len(sec.chunk))
+				idx, ierr := chunkIndex(sec.chunk)
+				if ierr != nil {
+					err = ierr
+					continue
 				}
 				for _, blk := range idx {
 					_, _, n, _ := tsenc.FirstLast(blk)
 					st.Points += int64(n)
 				}
 			}
-			return nil
-		})
+		}
 		out = append(out, st)
 		return err
 	})

@@ -80,6 +80,10 @@ type Store struct {
 	outRows int
 	roll    *rollups
 	unsaved map[seriesKey]*seriesMeta
+	seq     uint64     // newest commit sequence
+	walLog  *walLog    // nil when read-only without a log file
+	walMu   sync.Mutex // guards wal (queries read it without s.mu)
+	wal     []walEntry // records not yet moved into bbolt
 
 	commitMu sync.Mutex // one commit or compaction at a time
 	stats    Stats
@@ -172,6 +176,10 @@ func Open(o Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.openWAL(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if !o.ReadOnly {
 		if err := s.recoverRollups(); err != nil {
 			db.Close()
@@ -194,7 +202,7 @@ func (s *Store) init() error {
 		} else if err := meta.Put([]byte("schema"), []byte{schemaVersion}); err != nil {
 			return err
 		}
-		for _, name := range [][]byte{bktSeries, bktEvents, bktKV, bktJournal} {
+		for _, name := range [][]byte{bktSeries, bktEvents, bktKV} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -214,8 +222,19 @@ func (s *Store) init() error {
 	})
 }
 
-// Close flushes nothing: call Run's shutdown path (or Flush) first.
-func (s *Store) Close() error { return s.db.Close() }
+// Close moves the log into bbolt (a clean shutdown leaves it empty) and
+// closes the files. Queued rows not yet committed are not written: Run's
+// shutdown path commits them first.
+func (s *Store) Close() error {
+	err := s.Flush()
+	if s.walLog != nil {
+		s.walLog.f.Close()
+	}
+	if cerr := s.db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
 
 // Path is the database file.
 func (s *Store) Path() string { return s.o.Path }

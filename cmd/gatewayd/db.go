@@ -35,6 +35,11 @@ func serveAdmin(ctx context.Context, path string, store *storage.Store) error {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /backup", func(w http.ResponseWriter, r *http.Request) {
+		// The write-ahead log is not part of the bbolt file: move it in.
+		if err := store.Flush(); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
 		w.Header().Set("Content-Type", "application/octet-stream")
 		store.Backup(w)
 	})
@@ -137,11 +142,16 @@ func cmdDB(args []string, stdout io.Writer) error {
 		} else if !errors.Is(err, errNoDaemon) {
 			return err
 		}
-		s, err := storage.Open(storage.Options{Path: db, ReadOnly: true})
+		// Opened read-write (the daemon is not running): the log left by
+		// a crash moves into the file before it is copied.
+		s, err := storage.Open(storage.Options{Path: db})
 		if err != nil {
 			return err
 		}
 		defer s.Close()
+		if err := s.Flush(); err != nil {
+			return err
+		}
 		if err := s.BackupFile(file); err != nil {
 			return err
 		}
