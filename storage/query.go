@@ -88,7 +88,7 @@ func (s *Store) readRows(tx *bolt.Tx, legal bool, tier string, id uint32, from, 
 	err := s.walRows(legal, tier, id, periodStart(tier, from), endP, func(seq uint64, blk []byte) error {
 		it, err := tsenc.NewIter(blk)
 		if err != nil {
-			return fmt.Errorf("storage: journal %s/%s: %w", class(legal), tier, err)
+			return fmt.Errorf("storage: log %s/%s: %w", class(legal), tier, err)
 		}
 		for it.Next() {
 			t, vals := it.At()
@@ -304,7 +304,7 @@ func (s *Store) LastLegalMinute(d energy.DeviceID, q energy.Quantity) (time.Time
 				last, found, newestPeriod = l, true, p
 			}
 		}
-		// Newer freezes may still sit in the journal.
+		// Newer freezes may still sit in the write-ahead log.
 		return s.walRows(true, "minute", m.ID, math.MinInt64, math.MaxInt64, func(_ uint64, blk []byte) error {
 			_, l, n, err := tsenc.FirstLast(blk)
 			if err == nil && n > 0 && (!found || l > last) {
