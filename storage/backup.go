@@ -1,6 +1,8 @@
 package storage
 
 import (
+	"github.com/gatewayd-project/gatewayd/internal/atomicfile"
+
 	"errors"
 	"fmt"
 	"io"
@@ -29,46 +31,23 @@ func (s *Store) Backup(w io.Writer) (int64, error) {
 }
 
 // BackupFile writes a backup to path atomically: a temp file in the same
-// directory is written, fsynced and renamed over path (mode 0600), and the
+// directory is streamed, fsynced and renamed over path (mode 0600), and the
 // directory is fsynced, so path holds either the previous backup or the
 // complete new one. It refuses to write over the live database.
-//
-// internal/atomicfile is not used: it takes the content as one []byte,
-// and a database should be streamed, not held in memory.
-func (s *Store) BackupFile(path string) (err error) {
+func (s *Store) BackupFile(path string) error {
 	if same, err := samePath(path, s.o.Path); err != nil {
 		return fmt.Errorf("storage: backup to %s: %w", path, err)
 	} else if same {
 		return fmt.Errorf("storage: backup to %s: that is the live database", path)
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	err := atomicfile.WriteFrom(path, 0o600, func(w io.Writer) error {
+		_, err := s.Backup(w)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("storage: backup to %s: %w", path, err)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-			err = fmt.Errorf("storage: backup to %s: %w", path, err)
-		}
-	}()
-	if err = tmp.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err = s.Backup(tmp); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
+	return nil
 }
 
 // samePath reports whether a and b name the same file: equal cleaned

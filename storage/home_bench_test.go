@@ -93,15 +93,7 @@ func referenceHome(tb testing.TB, s *Store, clk *clocktest.Fake, model *emul.Mod
 			if err := s.Commit(); err != nil {
 				tb.Fatal(err)
 			}
-			for {
-				did, err := s.Maintain()
-				if err != nil {
-					tb.Fatal(err)
-				}
-				if !did {
-					break
-				}
-			}
+			maintainAll(tb, s)
 		}
 	}
 }
@@ -134,15 +126,7 @@ func BenchmarkReferenceHome(b *testing.B) {
 		if err := s.Flush(); err != nil {
 			b.Fatal(err)
 		}
-		for {
-			did, err := s.Maintain()
-			if err != nil {
-				b.Fatal(err)
-			}
-			if !did {
-				break
-			}
-		}
+		maintainAll(b, s)
 		stats, err := s.TierStats()
 		if err != nil {
 			b.Fatal(err)

@@ -51,11 +51,7 @@ func (s *Store) process() error {
 	if s.out == nil {
 		s.out = map[outKey]map[uint32][]point{}
 	}
-	emit := func(tier string, id uint32, start int64, a agg) {
-		v := make([]int64, rollupCols)
-		copy(v, a[:])
-		s.addRow(outKey{false, tier}, id, point{start, v})
-	}
+	emit := s.emitRollup
 	for _, r := range s.pending {
 		if r.Device == "" || r.Quantity == "" {
 			continue
@@ -94,6 +90,13 @@ func (s *Store) process() error {
 	s.pending = s.pending[:0]
 	s.roll.closeDue(s.o.Clock.Now().UnixMilli(), rollupGrace.Milliseconds(), emit)
 	return nil
+}
+
+// emitRollup queues a closed rollup period as a derived row.
+func (s *Store) emitRollup(tier string, id uint32, start int64, a agg) {
+	v := make([]int64, rollupCols)
+	copy(v, a[:])
+	s.addRow(outKey{false, tier}, id, point{start, v})
 }
 
 func (s *Store) addRow(k outKey, id uint32, p point) {

@@ -171,3 +171,17 @@ func TestExportAndConsumption(t *testing.T) {
 		t.Fatalf("exported %d rows: %v", n, err)
 	}
 }
+
+// maintainAll runs retention, log flushes and compaction until done.
+func maintainAll(tb testing.TB, s *Store) {
+	tb.Helper()
+	for {
+		did, err := s.Maintain()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if !did {
+			return
+		}
+	}
+}

@@ -20,11 +20,7 @@ func (s *Store) recoverRollups() error {
 	if s.out == nil {
 		s.out = map[outKey]map[uint32][]point{}
 	}
-	emit := func(tier string, id uint32, start int64, a agg) {
-		v := make([]int64, rollupCols)
-		copy(v, a[:])
-		s.addRow(outKey{false, tier}, id, point{start, v})
-	}
+	emit := s.emitRollup
 	return s.db.View(func(tx *bolt.Tx) error {
 		for k, m := range s.series {
 			id := m.ID

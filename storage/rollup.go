@@ -73,13 +73,7 @@ type emitFn func(tier string, id uint32, start int64, a agg)
 // is ignored for rollups: derived tiers follow the data as it arrives;
 // late legal values live in the legal tiers. It returns false if ignored.
 func (r *rollups) feed(tier string, id uint32, t int64, a agg, emit emitFn) bool {
-	m := r.minute
-	switch tier {
-	case "quarter":
-		m = r.quarter
-	case "day":
-		m = r.day
-	}
+	m := r.open(tier)
 	c := m[id]
 	if c == nil {
 		c = &acc{}
@@ -118,17 +112,21 @@ func (r *rollups) close(tier string, id uint32, c *acc, emit emitFn) {
 // closeDue closes every open period that ended before now - grace.
 func (r *rollups) closeDue(now int64, grace int64, emit emitFn) {
 	for _, tier := range []string{"minute", "quarter", "day"} {
-		m := r.minute
-		switch tier {
-		case "quarter":
-			m = r.quarter
-		case "day":
-			m = r.day
-		}
-		for id, c := range m {
+		for id, c := range r.open(tier) {
 			if c.start != 0 && c.end+grace <= now {
 				r.close(tier, id, c, emit)
 			}
 		}
 	}
+}
+
+// open returns the open periods of tier.
+func (r *rollups) open(tier string) map[uint32]*acc {
+	switch tier {
+	case "quarter":
+		return r.quarter
+	case "day":
+		return r.day
+	}
+	return r.minute
 }

@@ -84,15 +84,7 @@ func TestSoak(t *testing.T) {
 			if err := s.Commit(); err != nil {
 				t.Fatal(err)
 			}
-			for {
-				did, err := s.Maintain()
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !did {
-					break
-				}
-			}
+			maintainAll(t, s)
 		}
 		if m%(30*24*60) == 0 && m > 0 {
 			samples = append(samples, measure())

@@ -96,6 +96,20 @@ func (s *Server) storeError(w http.ResponseWriter, err error) {
 	}
 }
 
+// intParam parses an optional integer parameter in 1..max.
+func intParam(w http.ResponseWriter, r *http.Request, name string, def, max int) (int, bool) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max {
+		badParam(w, name, "must be an integer 1..%d, not %q", max, v)
+		return 0, false
+	}
+	return n, true
+}
+
 func required(w http.ResponseWriter, r *http.Request, names ...string) bool {
 	for _, n := range names {
 		if r.URL.Query().Get(n) == "" {
@@ -115,14 +129,9 @@ func (s *Server) handleSeries(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	points := 500
-	if v := r.URL.Query().Get("points"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > storage.MaxPoints {
-			badParam(w, "points", "must be an integer 1..%d, not %q", storage.MaxPoints, v)
-			return
-		}
-		points = n
+	points, ok := intParam(w, r, "points", 500, storage.MaxPoints)
+	if !ok {
+		return
 	}
 	q := r.URL.Query()
 	res, err := s.opts.History.QuerySeries(energy.DeviceID(q.Get("device")), energy.Quantity(q.Get("quantity")), from, to, points)
@@ -168,14 +177,9 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	limit := 1000
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 10000 {
-			badParam(w, "limit", "must be an integer 1..10000, not %q", v)
-			return
-		}
-		limit = n
+	limit, ok := intParam(w, r, "limit", 1000, 10000)
+	if !ok {
+		return
 	}
 	kind := r.URL.Query().Get("kind")
 	if len(kind) > 64 {
