@@ -169,6 +169,29 @@ func TestGatewayRecoversFromLinkFaults(t *testing.T) {
 	waitUntil(t, "unplugged: link down", 20*time.Second, isDown)
 	em.post("/reconnect", "")
 	waitUntil(t, "plugged in: recovery", 20*time.Second, isUp)
+	// Every link health change and the config seen at start are in the
+	// events log.
+	var ev struct {
+		Events []struct {
+			Kind, Subject string
+			Details      map[string]string
+		} `json:"events"`
+	}
+	if code := gw.get("/api/v1/events", true, &ev); code != 200 {
+		t.Fatalf("events: %d", code)
+	}
+	raised, config := 0, 0
+	for _, e := range ev.Events {
+		if e.Kind == "link" && e.Subject == "meter_link_down" && e.Details["state"] == "raised" {
+			raised++
+		}
+		if e.Kind == "config" {
+			config++
+		}
+	}
+	if raised != 4 || config != 1 {
+		t.Errorf("events: %d meter_link_down raised (want 4), %d config (want 1): %+v", raised, config, ev.Events)
+	}
 	if code, _ := gw.stop(); code != 0 {
 		t.Fatalf("exit %d", code)
 	}

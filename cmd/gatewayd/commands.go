@@ -90,6 +90,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, starte
 	if err != nil {
 		return err
 	}
+	if err := g.noteConfig(*path); err != nil {
+		log.Warn("config change not recorded", "err", err)
+	}
 	if err := g.Listen(); err != nil {
 		return err
 	}

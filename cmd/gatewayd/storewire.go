@@ -1,8 +1,12 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/gatewayd-project/gatewayd/energy"
@@ -48,4 +52,27 @@ func meterWrap(d energy.DeviceID, q energy.Quantity) (energy.Decimal, bool) {
 		return energy.D(1, 9), true
 	}
 	return energy.Decimal{}, false
+}
+
+// noteConfig records a config change in the events log: the file's
+// SHA-256 is compared with the one seen at the previous start.
+func (g *gateway) noteConfig(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(b)
+	now := hex.EncodeToString(sum[:])
+	prev, ok, err := g.store.Get("config/sha256")
+	if err != nil || (ok && string(prev) == now) {
+		return err
+	}
+	details := map[string]string{"path": path, "sha256": now}
+	if ok {
+		details["previous"] = string(prev)
+	}
+	if err := g.store.AddEvent(storage.Event{Kind: storage.EventConfig, Subject: filepath.Base(path), Details: details}); err != nil {
+		return err
+	}
+	return g.store.Put("config/sha256", []byte(now))
 }
