@@ -174,7 +174,7 @@ func TestGatewayRecoversFromLinkFaults(t *testing.T) {
 	var ev struct {
 		Events []struct {
 			Kind, Subject string
-			Details      map[string]string
+			Details       map[string]string
 		} `json:"events"`
 	}
 	if code := gw.get("/api/v1/events", true, &ev); code != 200 {
