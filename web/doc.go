@@ -6,8 +6,16 @@
 // application/json). Only GET and HEAD are allowed; other methods get 405
 // with an Allow header.
 //
-//	GET /api/v1/health   no authentication
-//	GET /api/v1/meter    bearer token
+//	GET /api/v1/health        no authentication
+//	GET /api/v1/meter         bearer token
+//	GET /api/v1/series        bearer token (history.go)
+//	GET /api/v1/consumption   bearer token
+//	GET /api/v1/events        bearer token
+//	GET /api/v1/export        bearer token, streamed CSV or JSON lines
+//
+// History routes take from and to as RFC 3339 (default: the last 24 h, 7
+// days for events); bad input gets 400 with {"error", "param"} naming the
+// parameter. Their fields are documented in the README.
 //
 // # Authentication
 //
