@@ -268,13 +268,13 @@ func (l *Link) session(ctx context.Context) error {
 		// Schedule.
 		now = l.o.Clock.Now()
 		if groups.Has(GroupInstant) {
-			nextInstant = nextTick(at, l.o.Interval, 0)
+			nextInstant = nextTick(at, l.o.Interval)
 		}
 		if groups.Has(GroupEnergy) {
 			nextMinute = l.nextMeterMinute(now)
 		}
 		if groups.Has(GroupEvents) {
-			nextEvents = nextTick(now, 15*time.Minute, 0)
+			nextEvents = nextTick(now, 15*time.Minute)
 		}
 		// Use idle time before the next tick for backfill.
 		if err := l.backfillStep(sctx, conn, minTime(nextInstant, nextMinute)); err != nil {
@@ -310,9 +310,9 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
-// nextTick returns the next multiple of every after t, plus shift.
-func nextTick(t time.Time, every, shift time.Duration) time.Time {
-	return t.Add(-shift).Truncate(every).Add(every + shift)
+// nextTick returns the next multiple of every after t.
+func nextTick(t time.Time, every time.Duration) time.Time {
+	return t.Truncate(every).Add(every)
 }
 
 // nextMeterMinute is the gateway time just after the meter's clock next

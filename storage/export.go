@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"errors"
 	"sort"
 	"time"
 
@@ -28,11 +29,7 @@ type ExportRow struct {
 }
 
 // ErrTier is returned for a tier name other than raw, minute, quarter, day.
-var ErrTier = errorString("tier must be raw, minute, quarter or day")
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
+var ErrTier = errors.New("tier must be raw, minute, quarter or day")
 
 // Export calls fn for every stored point of tier in [from, to), series by
 // series (device and quantity "" match all), legal rows before derived

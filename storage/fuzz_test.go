@@ -6,7 +6,7 @@ import "testing"
 // (chunks, log records, series records, journal keys) never panic, and a
 // chunk that parses yields blocks inside its bounds.
 func FuzzDecodeStored(f *testing.F) {
-	blk, _ := encodeRows([]point{{t: 60000, vals: []int64{5}}, {t: 120000, vals: []int64{7}}})
+	blk, _ := encodeRows([]point{{t: 60000, vals: []int64{5}}, {t: 120000, vals: []int64{7}}}, false)
 	chunk := encodeChunk(map[uint32][]byte{1: blk, 9: blk})
 	f.Add(chunk)
 	f.Add(encodeSections([]section{{legal: true, tier: "minute", period: 0, chunk: chunk}}))

@@ -109,16 +109,17 @@ func (s *Store) addRow(k outKey, id uint32, p point) {
 	s.outRows++
 }
 
-// encodeRows builds one tsenc block from rows, sorted by time; on equal
-// times the row added last wins.
-func encodeRows(rows []point) ([]byte, error) {
+// encodeRows builds one tsenc block from rows, sorted by time. On equal
+// times the same precedence as between chunks applies (see readRows):
+// legal data keeps the row added first, derived data the one added last.
+func encodeRows(rows []point, legal bool) ([]byte, error) {
 	sort.SliceStable(rows, func(i, j int) bool { return rows[i].t < rows[j].t })
 	enc, err := tsenc.NewEncoder(len(rows[0].vals))
 	if err != nil {
 		return nil, err
 	}
 	for i, p := range rows {
-		if i+1 < len(rows) && rows[i+1].t == p.t {
+		if dropDuplicate(legal, i, len(rows), func(j int) int64 { return rows[j].t }) {
 			continue
 		}
 		if err := enc.Append(p.t, p.vals...); err != nil {
@@ -126,6 +127,16 @@ func encodeRows(rows []point) ([]byte, error) {
 		}
 	}
 	return enc.Bytes(), nil
+}
+
+// dropDuplicate reports whether row i of a time-sorted run (timestamps
+// from t) loses to another row of the same time: legal values keep the
+// first committed, derived ones the latest.
+func dropDuplicate(legal bool, i, n int, t func(int) int64) bool {
+	if legal {
+		return i > 0 && t(i-1) == t(i)
+	}
+	return i+1 < n && t(i+1) == t(i)
 }
 
 func tierBucket(tx *bolt.Tx, legal bool, tier string) *bolt.Bucket {
@@ -155,6 +166,9 @@ func (s *Store) Commit() error {
 			if err := s.o.BeforeCommit(); err != nil {
 				return err
 			}
+		}
+		if err := s.recoverRollupsLocked(); err != nil {
+			return fmt.Errorf("storage: rebuild open rollups: %w", err)
 		}
 		if err := s.process(); err != nil {
 			return err
@@ -192,7 +206,7 @@ func (s *Store) Commit() error {
 			for ps, g := range groups {
 				blocks := map[uint32][]byte{}
 				for id, rows := range g {
-					b, err := encodeRows(rows)
+					b, err := encodeRows(rows, k.legal)
 					if err != nil {
 						return fmt.Errorf("storage: encode: %w", err)
 					}

@@ -3,7 +3,6 @@ package storage
 import (
 	"errors"
 	"fmt"
-	"math"
 	"sort"
 	"time"
 
@@ -110,10 +109,7 @@ func (s *Store) readRows(tx *bolt.Tx, legal bool, tier string, id uint32, from, 
 	for i, r := range rows {
 		// Equal times: legal keeps the first committed value (never
 		// modified), derived the latest (a recomputed rollup).
-		if legal && i > 0 && rows[i-1].t == r.t {
-			continue
-		}
-		if !legal && i+1 < len(rows) && rows[i+1].t == r.t {
+		if dropDuplicate(legal, i, len(rows), func(j int) int64 { return rows[j].t }) {
 			continue
 		}
 		fn(r.t, r.vals)
@@ -268,50 +264,4 @@ func (b *bucketAgg) point(exp int8) SeriesPoint {
 		Time: time.UnixMilli(b.start).UTC(), Min: energy.D(b.a[colMin], exp), Max: energy.D(b.a[colMax], exp),
 		Mean: mean, First: energy.D(b.a[colFirst], exp), Last: energy.D(b.a[colLast], exp), N: b.a[colN],
 	}
-}
-
-// LastLegalMinute returns the time of the newest legal minute freeze
-// committed for (device, quantity): where a gap after a crash starts.
-func (s *Store) LastLegalMinute(d energy.DeviceID, q energy.Quantity) (time.Time, bool, error) {
-	s.mu.Lock()
-	m, ok := s.series[seriesKey{d, q, true}]
-	s.mu.Unlock()
-	if !ok {
-		return time.Time{}, false, nil
-	}
-	var last int64
-	found := false
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tierBucket(tx, true, "minute").Cursor()
-		var newestPeriod int64
-		for k, v := c.Last(); k != nil; k, v = c.Prev() {
-			p, _, err := parseChunkKey(k)
-			if err != nil {
-				return err
-			}
-			if found && p < newestPeriod {
-				break // older periods cannot hold a newer point
-			}
-			blk, ok, err := chunkBlock(v, m.ID)
-			if err != nil || !ok {
-				continue
-			}
-			_, l, n, err := tsenc.FirstLast(blk)
-			if err != nil || n == 0 {
-				continue
-			}
-			if !found || l > last {
-				last, found, newestPeriod = l, true, p
-			}
-		}
-		// Newer freezes may still sit in the write-ahead log.
-		return s.walRows(true, "minute", m.ID, math.MinInt64, math.MaxInt64, func(_ uint64, blk []byte) error {
-			_, l, n, err := tsenc.FirstLast(blk)
-			if err == nil && n > 0 && (!found || l > last) {
-				last, found = l, true
-			}
-			return nil
-		})
-	})
-	return time.UnixMilli(last), found, err
 }

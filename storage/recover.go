@@ -11,17 +11,25 @@ import (
 // rollups never miss what was committed before. Rollups this emits that
 // were already stored are rewritten with the same values; those a crash
 // lost are written anew by the next commit.
-func (s *Store) recoverRollups() error {
-	now := s.o.Clock.Now().In(s.o.Location)
-	from := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, s.o.Location).UnixMilli()
-	to := now.Add(time.Hour).UnixMilli()
-	s.mu.Lock()
-	defer s.mu.Unlock()
+//
+// It runs once, at the first commit rather than in Open, so start-up (and
+// the first legal reading) never waits for it; readings appended before
+// are only processed after it. Callers hold s.mu.
+func (s *Store) recoverRollupsLocked() error {
+	if s.recovered {
+		return nil
+	}
+	// What was committed before this process opened the store: from the
+	// local midnight of the open to the open (later points are still
+	// pending and follow in order).
+	opened := s.opened.In(s.o.Location)
+	from := time.Date(opened.Year(), opened.Month(), opened.Day(), 0, 0, 0, 0, s.o.Location).UnixMilli()
+	to := opened.Add(time.Millisecond).UnixMilli()
 	if s.out == nil {
 		s.out = map[outKey]map[uint32][]point{}
 	}
 	emit := s.emitRollup
-	return s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bolt.Tx) error {
 		for k, m := range s.series {
 			id := m.ID
 			err := s.readRows(tx, k.Legal, "raw", id, from, to, func(t int64, v []int64) {
@@ -31,7 +39,10 @@ func (s *Store) recoverRollups() error {
 				return err
 			}
 		}
-		s.roll.closeDue(s.o.Clock.Now().UnixMilli(), rollupGrace.Milliseconds(), emit)
 		return nil
 	})
+	if err == nil {
+		s.recovered = true
+	}
+	return err
 }

@@ -123,22 +123,3 @@ func (s *Store) seriesFor(key seriesKey, first energy.Decimal) *seriesMeta {
 	s.unsaved[key] = m
 	return m
 }
-
-// SeriesInfo describes a stored series.
-type SeriesInfo struct {
-	Device   energy.DeviceID `json:"device"`
-	Quantity energy.Quantity `json:"quantity"`
-	Legal    bool            `json:"legal"`
-	Unit     string          `json:"unit"`
-}
-
-// Series lists the stored series.
-func (s *Store) Series() []SeriesInfo {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]SeriesInfo, 0, len(s.series))
-	for k := range s.series {
-		out = append(out, SeriesInfo{Device: k.Device, Quantity: k.Quantity, Legal: k.Legal, Unit: k.Quantity.Unit()})
-	}
-	return out
-}

@@ -80,10 +80,14 @@ type Store struct {
 	outRows int
 	roll    *rollups
 	unsaved map[seriesKey]*seriesMeta
-	seq     uint64     // newest commit sequence
-	walLog  *walLog    // nil when read-only without a log file
-	walMu   sync.Mutex // guards wal (queries read it without s.mu)
-	wal     []walEntry // records not yet moved into bbolt
+	// recovered: open rollup periods were rebuilt (recover.go) from what
+	// was committed before opened.
+	recovered bool
+	opened    time.Time
+	seq       uint64     // newest commit sequence
+	walLog    *walLog    // nil when read-only without a log file
+	walMu     sync.Mutex // guards wal (queries read it without s.mu)
+	wal       []walEntry // records not yet moved into bbolt
 
 	commitMu sync.Mutex // one commit or compaction at a time
 	stats    Stats
@@ -165,7 +169,7 @@ func Open(o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", o.Path, err)
 	}
-	s := &Store{o: o, db: db, series: map[seriesKey]*seriesMeta{}, roll: newRollups(o.Location)}
+	s := &Store{o: o, db: db, series: map[seriesKey]*seriesMeta{}, roll: newRollups(o.Location), opened: o.Clock.Now()}
 	if !o.ReadOnly {
 		if err := s.init(); err != nil {
 			db.Close()
@@ -179,12 +183,6 @@ func Open(o Options) (*Store, error) {
 	if err := s.openWAL(); err != nil {
 		db.Close()
 		return nil, err
-	}
-	if !o.ReadOnly {
-		if err := s.recoverRollups(); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("storage: rebuild open rollups: %w", err)
-		}
 	}
 	return s, nil
 }

@@ -15,7 +15,6 @@ var ErrNoData = errors.New("no requested data")
 
 // Link-level failures (the meter or the line misbehaved).
 var (
-	ErrAddress  = errors.New("dlt645: reply from another address")
 	ErrMismatch = errors.New("dlt645: reply does not match request")
 	ErrGarbage  = errors.New("dlt645: no valid frame in bounded input")
 )

@@ -206,9 +206,6 @@ func baseDI0(di DI) byte {
 	return 0x00
 }
 
-// Specs returns a copy of the DI table.
-func Specs() []Spec { return append([]Spec(nil), specs...) }
-
 // DecodeValues decodes the value bytes of a BCD spec (after the DI echo) into
 // decimals in SI units. A block may hold fewer elements than Count (a meter
 // with fewer tariffs); a length that is not a whole number of elements, or
