@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"bufio"
 	"os"
 	"strconv"
 	"strings"
@@ -13,15 +12,14 @@ import (
 	"github.com/gatewayd-project/gatewayd/metering-link/emul"
 )
 
-func writeBytes(t testing.TB) int64 {
-	f, err := os.Open("/proc/self/io")
+// procIO returns a counter of /proc/self/io ("write_bytes", "wchar").
+func procIO(t testing.TB, field string) int64 {
+	b, err := os.ReadFile("/proc/self/io")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "write_bytes: "); ok {
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, field+": "); ok {
 			n, _ := strconv.ParseInt(v, 10, 64)
 			return n
 		}
@@ -117,10 +115,10 @@ func BenchmarkReferenceHome(b *testing.B) {
 		clk := clocktest.New(t0)
 		s := openTest(b, clk, nil)
 		model := emul.NewModel(clk, emul.ModelConfig{Location: time.UTC})
-		w0, c0 := writeBytes(b), ioWchar(b)
+		w0, c0 := procIO(b, "write_bytes"), procIO(b, "wchar")
 		referenceHome(b, s, clk, model, 48*time.Hour)
-		b.ReportMetric(float64(writeBytes(b)-w0)/2/(1<<20), "MiB-write_bytes/day")
-		b.ReportMetric(float64(ioWchar(b)-c0)/2/(1<<20), "MiB-wchar/day")
+		b.ReportMetric(float64(procIO(b, "write_bytes")-w0)/2/(1<<20), "MiB-write_bytes/day")
+		b.ReportMetric(float64(procIO(b, "wchar")-c0)/2/(1<<20), "MiB-wchar/day")
 		// Close every period and compact.
 		clk.Advance(26 * time.Hour)
 		if err := s.Flush(); err != nil {
@@ -145,18 +143,4 @@ func BenchmarkReferenceHome(b *testing.B) {
 		fi, _ := os.Stat(s.Path())
 		b.ReportMetric(float64(fi.Size())/(1<<20), "MiB-db-file")
 	}
-}
-
-func ioWchar(t testing.TB) int64 {
-	b, err := os.ReadFile("/proc/self/io")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "wchar: "); ok {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			return n
-		}
-	}
-	return 0
 }

@@ -120,12 +120,22 @@ func required(w http.ResponseWriter, r *http.Request, names ...string) bool {
 	return true
 }
 
-// GET /api/v1/series?device=D&quantity=Q&from=T&to=T&points=N
-func (s *Server) handleSeries(w http.ResponseWriter, r *http.Request) {
+// seriesQuery parses what series and consumption share: device,
+// quantity, from and to.
+func (s *Server) seriesQuery(w http.ResponseWriter, r *http.Request) (d energy.DeviceID, q energy.Quantity, from, to time.Time, ok bool) {
 	if !s.history(w) || !required(w, r, "device", "quantity") {
 		return
 	}
-	from, to, ok := s.queryRange(w, r, 24*time.Hour)
+	if from, to, ok = s.queryRange(w, r, 24*time.Hour); !ok {
+		return
+	}
+	v := r.URL.Query()
+	return energy.DeviceID(v.Get("device")), energy.Quantity(v.Get("quantity")), from, to, true
+}
+
+// GET /api/v1/series?device=D&quantity=Q&from=T&to=T&points=N
+func (s *Server) handleSeries(w http.ResponseWriter, r *http.Request) {
+	d, q, from, to, ok := s.seriesQuery(w, r)
 	if !ok {
 		return
 	}
@@ -133,8 +143,7 @@ func (s *Server) handleSeries(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	q := r.URL.Query()
-	res, err := s.opts.History.QuerySeries(energy.DeviceID(q.Get("device")), energy.Quantity(q.Get("quantity")), from, to, points)
+	res, err := s.opts.History.QuerySeries(d, q, from, to, points)
 	if err != nil {
 		s.storeError(w, err)
 		return
@@ -143,24 +152,17 @@ func (s *Server) handleSeries(w http.ResponseWriter, r *http.Request) {
 }
 
 // GET /api/v1/consumption?device=D&quantity=Q&from=T&to=T&step=hour|day|month
+// (the store validates step; storeError names it).
 func (s *Server) handleConsumption(w http.ResponseWriter, r *http.Request) {
-	if !s.history(w) || !required(w, r, "device", "quantity") {
-		return
-	}
-	from, to, ok := s.queryRange(w, r, 24*time.Hour)
+	d, q, from, to, ok := s.seriesQuery(w, r)
 	if !ok {
 		return
 	}
-	q := r.URL.Query()
-	step := storage.Step(q.Get("step"))
+	step := storage.Step(r.URL.Query().Get("step"))
 	if step == "" {
 		step = storage.StepHour
 	}
-	if step != storage.StepHour && step != storage.StepDay && step != storage.StepMonth {
-		badParam(w, "step", "must be hour, day or month, not %q", step)
-		return
-	}
-	res, err := s.opts.History.Consumption(energy.DeviceID(q.Get("device")), energy.Quantity(q.Get("quantity")), from, to, step)
+	res, err := s.opts.History.Consumption(d, q, from, to, step)
 	if err != nil {
 		s.storeError(w, err)
 		return
@@ -222,23 +224,46 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	// Validate before the first byte is written, so errors stay JSON.
-	if err := s.opts.History.Export(energy.DeviceID(q.Get("device")), energy.Quantity(q.Get("quantity")), tier, from, from.Add(time.Millisecond), func(storage.ExportRow) error { return nil }); err != nil {
+	// Headers go out with the first byte: an error the store returns
+	// before any row (unknown series, bad tier) still gets a JSON 400.
+	lw := &lazyHeaders{w: w, set: func(h http.Header) {
+		if format == "csv" {
+			h.Set("Content-Type", "text/csv; charset=utf-8")
+		} else {
+			h.Set("Content-Type", "application/x-ndjson")
+		}
+		h.Set("Content-Disposition", fmt.Sprintf("attachment; filename=\"gatewayd-export.%s\"", map[string]string{"csv": "csv", "json": "ndjson"}[format]))
+		h.Set("Cache-Control", "no-store")
+	}}
+	bw := bufio.NewWriterSize(lw, 32<<10)
+	err := WriteExport(bw, format, func(fn func(storage.ExportRow) error) error {
+		return s.opts.History.Export(energy.DeviceID(q.Get("device")), energy.Quantity(q.Get("quantity")), tier, from, to, fn)
+	})
+	if err != nil && !lw.started && bw.Buffered() == 0 {
 		s.storeError(w, err)
 		return
 	}
-	if format == "csv" {
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	} else {
-		w.Header().Set("Content-Type", "application/x-ndjson")
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
 	}
-	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=\"gatewayd-export.%s\"", map[string]string{"csv": "csv", "json": "ndjson"}[format]))
-	w.Header().Set("Cache-Control", "no-store")
-	bw := bufio.NewWriterSize(w, 32<<10)
-	WriteExport(bw, format, func(fn func(storage.ExportRow) error) error {
-		return s.opts.History.Export(energy.DeviceID(q.Get("device")), energy.Quantity(q.Get("quantity")), tier, from, to, fn)
-	})
-	bw.Flush()
+	if err != nil {
+		s.log.Warn("web: export interrupted", "err", err)
+	}
+}
+
+// lazyHeaders sets the response headers right before the first write.
+type lazyHeaders struct {
+	w       http.ResponseWriter
+	set     func(http.Header)
+	started bool
+}
+
+func (l *lazyHeaders) Write(b []byte) (int, error) {
+	if !l.started {
+		l.set(l.w.Header())
+		l.started = true
+	}
+	return l.w.Write(b)
 }
 
 // WriteExport writes rows as CSV (with a header) or JSON lines; the CLI's
@@ -249,7 +274,13 @@ func WriteExport(w *bufio.Writer, format string, rows func(func(storage.ExportRo
 		return rows(func(r storage.ExportRow) error { return enc.Encode(r) })
 	}
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"time", "device", "quantity", "unit", "tier", "legal", "value", "min", "max", "mean", "first", "last", "n"})
+	header := false
+	writeHeader := func() {
+		if !header {
+			cw.Write([]string{"time", "device", "quantity", "unit", "tier", "legal", "value", "min", "max", "mean", "first", "last", "n"})
+			header = true
+		}
+	}
 	str := func(d *energy.Decimal) string {
 		if d == nil {
 			return ""
@@ -257,6 +288,7 @@ func WriteExport(w *bufio.Writer, format string, rows func(func(storage.ExportRo
 		return d.String()
 	}
 	err := rows(func(r storage.ExportRow) error {
+		writeHeader()
 		mean, n := "", ""
 		if r.Mean != nil {
 			mean = strconv.FormatFloat(*r.Mean, 'f', -1, 64)
@@ -265,6 +297,9 @@ func WriteExport(w *bufio.Writer, format string, rows func(func(storage.ExportRo
 		return cw.Write([]string{r.Time.Format(time.RFC3339Nano), string(r.Device), string(r.Quantity), r.Unit, r.Tier,
 			strconv.FormatBool(r.Legal), str(r.Value), str(r.Min), str(r.Max), mean, str(r.First), str(r.Last), n})
 	})
+	if err == nil {
+		writeHeader() // an empty export still has its header
+	}
 	cw.Flush()
 	if err == nil {
 		err = cw.Error()

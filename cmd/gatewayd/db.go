@@ -57,7 +57,7 @@ func serveAdmin(ctx context.Context, path string, store *storage.Store) error {
 }
 
 // stateAndDB resolves --state and --config into the state dir and DB path.
-func stateAndDB(name string, args []string, extra func(fs flagSet)) (state, db string, fs flagSet, err error) {
+func stateAndDB(name string, args []string, extra func(fs flagSet)) (state, db string, err error) {
 	f := newFlags(name)
 	st := f.String("state", "", "state directory (required)")
 	cfgPath := f.String("config", "", "config file (for storage.path)")
@@ -65,22 +65,22 @@ func stateAndDB(name string, args []string, extra func(fs flagSet)) (state, db s
 		extra(f)
 	}
 	if err := parseFlags(f, args); err != nil {
-		return "", "", f, err
+		return "", "", err
 	}
 	if *st == "" {
-		return "", "", f, usageErr("%s: --state is required", name)
+		return "", "", usageErr("%s: --state is required", name)
 	}
 	cfg := config.Default()
 	if *cfgPath != "" {
 		if cfg, err = loadConfig(*cfgPath); err != nil {
-			return "", "", f, err
+			return "", "", err
 		}
 	}
 	abs, err := filepath.Abs(*st)
 	if err != nil {
-		return "", "", f, usageErr("%s: --state: %v", name, err)
+		return "", "", usageErr("%s: --state: %v", name, err)
 	}
-	return abs, cfg.Storage.DBPath(abs), f, nil
+	return abs, cfg.Storage.DBPath(abs), nil
 }
 
 func cmdDB(args []string, stdout io.Writer) error {
@@ -89,7 +89,7 @@ func cmdDB(args []string, stdout io.Writer) error {
 	}
 	switch args[0] {
 	case "check":
-		_, db, _, err := stateAndDB("db check", args[1:], nil)
+		_, db, err := stateAndDB("db check", args[1:], nil)
 		if err != nil {
 			return err
 		}
@@ -111,7 +111,7 @@ func cmdDB(args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "%s: ok\n", db)
 		return nil
 	case "compact":
-		_, db, _, err := stateAndDB("db compact", args[1:], nil)
+		_, db, err := stateAndDB("db compact", args[1:], nil)
 		if err != nil {
 			return err
 		}
@@ -132,7 +132,7 @@ func cmdDB(args []string, stdout io.Writer) error {
 			return usageErr("db backup: want FILE then --state DIR")
 		}
 		file := rest[0]
-		state, db, _, err := stateAndDB("db backup", rest[1:], nil)
+		state, db, err := stateAndDB("db backup", rest[1:], nil)
 		if err != nil {
 			return err
 		}
@@ -208,7 +208,7 @@ func backupViaDaemon(state, file string) error {
 
 func cmdExport(args []string, stdout io.Writer) error {
 	var format, device, quantity, tier, fromS, toS *string
-	_, db, _, err := stateAndDB("export", args, func(f flagSet) {
+	_, db, err := stateAndDB("export", args, func(f flagSet) {
 		format = f.String("format", "csv", "csv or json")
 		device = f.String("device", "", "device (default all)")
 		quantity = f.String("quantity", "", "quantity (default all)")
