@@ -39,6 +39,24 @@ type HTTP struct {
 	// Listen is the host:port the API listens on. Default 127.0.0.1:8080.
 	// An empty host means all interfaces; port 0 picks a free port.
 	Listen string `yaml:"listen"`
+	// TLS is "auto" (default: a self-signed certificate made on first
+	// start in <state_dir>/tls), "off" (plain HTTP, loopback only) or a
+	// mapping {cert: PATH, key: PATH} of PEM files.
+	TLS TLS `yaml:"tls"`
+}
+
+// TLS modes.
+const (
+	TLSAuto  = "auto"
+	TLSOff   = "off"
+	TLSFiles = "files"
+)
+
+// TLS is http.tls: a mode word, or cert and key paths (Mode TLSFiles).
+type TLS struct {
+	Mode string `yaml:"-"`
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
 }
 
 // Metering configures the serial link to the legal metrology core.
@@ -110,7 +128,7 @@ type Log struct {
 // It is the only place defaults are defined.
 func Default() Config {
 	return Config{
-		HTTP: HTTP{Listen: "127.0.0.1:8080"},
+		HTTP: HTTP{Listen: "127.0.0.1:8080", TLS: TLS{Mode: TLSAuto}},
 		Metering: Metering{
 			Protocol:        ProtocolDLT645,
 			Port:            "/dev/ttyS1",

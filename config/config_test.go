@@ -183,7 +183,7 @@ state_dir: /tmp/gw
 		t.Fatal(err)
 	}
 	want := Config{
-		HTTP: HTTP{Listen: ":9090"},
+		HTTP: HTTP{Listen: ":9090", TLS: TLS{Mode: TLSAuto}},
 		Metering: Metering{
 			Protocol:        ProtocolIEC62056,
 			Port:            "/dev/ttyAMA0",
@@ -352,4 +352,36 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse accepted an invalid config: %v", err)
 		}
 	})
+}
+
+func TestParseTLS(t *testing.T) {
+	ok := map[string]TLS{
+		"http: {tls: auto}":                                       {Mode: TLSAuto},
+		"http: {listen: '127.0.0.1:80', tls: off}":                {Mode: TLSOff},
+		"http: {listen: '[::1]:80', tls: off}":                    {Mode: TLSOff},
+		"http: {tls: {cert: /etc/g/cert.pem, key: /etc/g/k.pem}}": {Mode: TLSFiles, Cert: "/etc/g/cert.pem", Key: "/etc/g/k.pem"},
+	}
+	for in, want := range ok {
+		c, err := Parse("g.yaml", []byte(in))
+		if err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if c.HTTP.TLS != want {
+			t.Errorf("%s: tls = %+v, want %+v", in, c.HTTP.TLS, want)
+		}
+	}
+	bad := map[string]string{
+		"http: {listen: ':443', tls: off}":       "g.yaml:1: http.tls: off (plain HTTP) is allowed only",
+		"http: {listen: '0.0.0.0:80', tls: off}": "allowed only when http.listen is a loopback",
+		"http: {tls: maybe}":                     "http.tls: must be auto, off or a mapping",
+		"http: {tls: {cert: cert.pem, key: /k}}": "http.tls.cert: must be the absolute path",
+		"http: {tls: {cert: /c, keyfile: /k}}":   "http.tls.keyfile: unknown key",
+	}
+	for in, want := range bad {
+		_, err := Parse("g.yaml", []byte(in))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", in, err, want)
+		}
+	}
 }

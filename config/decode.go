@@ -102,6 +102,16 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
 		d.lines[key] = n.Line
 	}
 	switch {
+	case v.Type() == reflect.TypeOf(TLS{}):
+		// A mode word, or a mapping of certificate files.
+		if n.Kind == yaml.ScalarNode {
+			v.Set(reflect.ValueOf(TLS{Mode: n.Value}))
+			return
+		}
+		t := TLS{Mode: TLSFiles}
+		d.decodeStruct(n, reflect.ValueOf(&t).Elem(), key)
+		v.Set(reflect.ValueOf(t))
+		return
 	case v.Type() == reflect.TypeOf(time.Duration(0)):
 		if s, ok := d.scalar(n, key, "a duration"); ok {
 			dur, err := parseDuration(s)
@@ -268,3 +278,7 @@ func parseDuration(s string) (time.Duration, error) {
 	}
 	return time.ParseDuration(s)
 }
+
+// ParseDuration parses a duration as the config does: Go syntax plus
+// whole days ("7d") and 365-day years ("2y").
+func ParseDuration(s string) (time.Duration, error) { return parseDuration(s) }

@@ -12,6 +12,11 @@ http:
   # host:port of the HTTP API. Plain HTTP belongs on loopback only.
   # An empty host (":8080") listens on all interfaces.
   listen: 127.0.0.1:8080
+  # HTTPS: auto = a self-signed certificate made on first start in
+  # <state_dir>/tls (its SHA-256 fingerprint is logged: compare it with
+  # what the browser shows); off = plain HTTP, allowed only on loopback;
+  # or your own PEM files:  tls: {cert: /etc/gatewayd/cert.pem, key: /etc/gatewayd/key.pem}
+  tls: auto
 
 metering:
   # Protocol of the legal metrology core: dlt645 or iec62056-21.

@@ -24,6 +24,21 @@ func validate(c *Config, file string, lines map[string]int) []*Error {
 	if err := checkListen(c.HTTP.Listen); err != "" {
 		fail("http.listen", "%s", err)
 	}
+	switch t := c.HTTP.TLS; t.Mode {
+	case TLSAuto:
+	case TLSOff:
+		if checkListen(c.HTTP.Listen) == "" && !loopbackListen(c.HTTP.Listen) {
+			fail("http.tls", "off (plain HTTP) is allowed only when http.listen is a loopback address, not %q; use auto", c.HTTP.Listen)
+		}
+	case TLSFiles:
+		for _, f := range []struct{ key, path string }{{"http.tls.cert", t.Cert}, {"http.tls.key", t.Key}} {
+			if !path.IsAbs(f.path) {
+				fail(f.key, "must be the absolute path of a PEM file, not %q", f.path)
+			}
+		}
+	default:
+		fail("http.tls", "must be auto, off or a mapping {cert: PATH, key: PATH}, not %q", t.Mode)
+	}
 
 	m := &c.Metering
 	switch m.Protocol {
@@ -87,6 +102,19 @@ func validate(c *Config, file string, lines map[string]int) []*Error {
 		fail("state_dir", "must be an absolute path, not %q", c.StateDir)
 	}
 	return errs
+}
+
+// loopbackListen reports whether host:port binds loopback only.
+func loopbackListen(s string) bool {
+	host, _, err := net.SplitHostPort(s)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // checkListen returns a message if s is not host:port with a numeric port.

@@ -24,12 +24,10 @@ type History interface {
 
 var _ History = (*storage.Store)(nil)
 
-func badParam(w http.ResponseWriter, param, format string, args ...any) {
-	data, _ := json.Marshal(struct {
-		Error string `json:"error"`
-		Param string `json:"param"`
-	}{param + ": " + fmt.Sprintf(format, args...), param})
-	writeBody(w, http.StatusBadRequest, append(data, '\n'))
+// badParam answers 400 naming the query parameter, in the request's
+// language.
+func badParam(w http.ResponseWriter, r *http.Request, param, code string, args ...any) {
+	fail(w, r, http.StatusBadRequest, code, param, args...)
 }
 
 // queryRange parses from and to (RFC 3339); defaults: to = now,
@@ -40,7 +38,7 @@ func (s *Server) queryRange(w http.ResponseWriter, r *http.Request, def time.Dur
 	if v := q.Get("to"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			badParam(w, "to", "malformed time %q (want RFC 3339)", v)
+			badParam(w, r, "to", "bad_time", "to", v)
 			return from, to, false
 		}
 		to = t
@@ -49,50 +47,50 @@ func (s *Server) queryRange(w http.ResponseWriter, r *http.Request, def time.Dur
 	if v := q.Get("from"); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			badParam(w, "from", "malformed time %q (want RFC 3339)", v)
+			badParam(w, r, "from", "bad_time", "from", v)
 			return from, to, false
 		}
 		from = t
 	}
 	if !from.Before(to) {
-		badParam(w, "from", "must be before to")
+		badParam(w, r, "from", "from_after_to")
 		return from, to, false
 	}
 	if to.Sub(from) > 100*365*24*time.Hour {
-		badParam(w, "from", "range longer than 100 years")
+		badParam(w, r, "from", "range_too_long", "100 years")
 		return from, to, false
 	}
 	return from, to, true
 }
 
-func (s *Server) history(w http.ResponseWriter) bool {
+func (s *Server) history(w http.ResponseWriter, r *http.Request) bool {
 	if s.opts.History == nil {
-		writeError(w, http.StatusServiceUnavailable, "history is not available")
+		fail(w, r, http.StatusServiceUnavailable, "unavailable", "", "history")
 		return false
 	}
 	return true
 }
 
 // storeError maps store errors to 400s naming the parameter.
-func (s *Server) storeError(w http.ResponseWriter, err error) {
+func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, storage.ErrUnknownSeries):
-		badParam(w, "device", "unknown device or quantity")
+		badParam(w, r, "device", "unknown_series")
 	case errors.Is(err, storage.ErrRange):
-		badParam(w, "from", "must be before to")
+		badParam(w, r, "from", "from_after_to")
 	case errors.Is(err, storage.ErrPoints):
-		badParam(w, "points", "must be 1..%d", storage.MaxPoints)
+		badParam(w, r, "points", "bad_int", "points", storage.MaxPoints, r.URL.Query().Get("points"))
 	case errors.Is(err, storage.ErrStep):
-		badParam(w, "step", "must be hour, day or month")
+		badParam(w, r, "step", "bad_step", "hour, day, month")
 	case errors.Is(err, storage.ErrNotCounter):
-		badParam(w, "quantity", "is not a counter")
+		badParam(w, r, "quantity", "not_counter", r.URL.Query().Get("quantity"))
 	case errors.Is(err, storage.ErrTooMany):
-		badParam(w, "step", "range holds more than %d steps", storage.MaxPoints)
+		badParam(w, r, "step", "too_many_steps", storage.MaxPoints)
 	case errors.Is(err, storage.ErrTier):
-		badParam(w, "tier", "must be raw, minute, quarter or day")
+		badParam(w, r, "tier", "bad_tier")
 	default:
 		s.log.Error("web: history query", "err", err)
-		writeError(w, http.StatusInternalServerError, "internal error")
+		fail(w, r, http.StatusInternalServerError, "internal", "")
 	}
 }
 
@@ -104,7 +102,7 @@ func intParam(w http.ResponseWriter, r *http.Request, name string, def, max int)
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > max {
-		badParam(w, name, "must be an integer 1..%d, not %q", max, v)
+		badParam(w, r, name, "bad_int", name, max, v)
 		return 0, false
 	}
 	return n, true
@@ -113,7 +111,7 @@ func intParam(w http.ResponseWriter, r *http.Request, name string, def, max int)
 func required(w http.ResponseWriter, r *http.Request, names ...string) bool {
 	for _, n := range names {
 		if r.URL.Query().Get(n) == "" {
-			badParam(w, n, "required")
+			badParam(w, r, n, "required", n)
 			return false
 		}
 	}
@@ -123,7 +121,7 @@ func required(w http.ResponseWriter, r *http.Request, names ...string) bool {
 // seriesQuery parses what series and consumption share: device,
 // quantity, from and to.
 func (s *Server) seriesQuery(w http.ResponseWriter, r *http.Request) (d energy.DeviceID, q energy.Quantity, from, to time.Time, ok bool) {
-	if !s.history(w) || !required(w, r, "device", "quantity") {
+	if !s.history(w, r) || !required(w, r, "device", "quantity") {
 		return
 	}
 	if from, to, ok = s.queryRange(w, r, 24*time.Hour); !ok {
@@ -145,7 +143,7 @@ func (s *Server) handleSeries(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.opts.History.QuerySeries(d, q, from, to, points)
 	if err != nil {
-		s.storeError(w, err)
+		s.storeError(w, r, err)
 		return
 	}
 	s.writeJSON(w, http.StatusOK, res)
@@ -164,7 +162,7 @@ func (s *Server) handleConsumption(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := s.opts.History.Consumption(d, q, from, to, step)
 	if err != nil {
-		s.storeError(w, err)
+		s.storeError(w, r, err)
 		return
 	}
 	s.writeJSON(w, http.StatusOK, res)
@@ -172,7 +170,7 @@ func (s *Server) handleConsumption(w http.ResponseWriter, r *http.Request) {
 
 // GET /api/v1/events?from=&to=&kind=&limit=
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
-	if !s.history(w) {
+	if !s.history(w, r) {
 		return
 	}
 	from, to, ok := s.queryRange(w, r, 7*24*time.Hour)
@@ -185,12 +183,12 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	kind := r.URL.Query().Get("kind")
 	if len(kind) > 64 {
-		badParam(w, "kind", "too long")
+		badParam(w, r, "kind", "too_long", "kind")
 		return
 	}
 	evs, err := s.opts.History.Events(from, to, kind, limit)
 	if err != nil {
-		s.storeError(w, err)
+		s.storeError(w, r, err)
 		return
 	}
 	if evs == nil {
@@ -204,7 +202,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 // GET /api/v1/export?format=csv|json&device=&quantity=&tier=raw&from=&to=
 // streams every stored point (JSON: one object per line).
 func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
-	if !s.history(w) {
+	if !s.history(w, r) {
 		return
 	}
 	q := r.URL.Query()
@@ -213,7 +211,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 		format = "csv"
 	}
 	if format != "csv" && format != "json" {
-		badParam(w, "format", "must be csv or json, not %q", format)
+		badParam(w, r, "format", "bad_format", format)
 		return
 	}
 	tier := q.Get("tier")
@@ -240,7 +238,7 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 		return s.opts.History.Export(energy.DeviceID(q.Get("device")), energy.Quantity(q.Get("quantity")), tier, from, to, fn)
 	})
 	if err != nil && !lw.started && bw.Buffered() == 0 {
-		s.storeError(w, err)
+		s.storeError(w, r, err)
 		return
 	}
 	if ferr := bw.Flush(); err == nil {

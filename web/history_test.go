@@ -117,9 +117,15 @@ func TestHistoryBadInput(t *testing.T) {
 		{"/api/v1/export?" + q("tier", "hourly"), "tier"},
 	} {
 		r := do(t, "GET", base+tc.path, tok)
-		var e struct{ Error, Param string }
-		if r.code != 400 || json.Unmarshal([]byte(r.body), &e) != nil || e.Param != tc.param || !strings.HasPrefix(e.Error, tc.param+":") {
+		var e struct{ Error, Code, Param string }
+		if r.code != 400 || json.Unmarshal([]byte(r.body), &e) != nil || e.Param != tc.param || e.Code == "" || e.Error == "" {
 			t.Errorf("%s: %d %s, want 400 naming %q", tc.path, r.code, r.body, tc.param)
+		}
+		// The same error in Chinese: another text, same code and param.
+		zh := doLang(t, base+tc.path, tok, "zh-CN,zh;q=0.9,en;q=0.5")
+		var ez struct{ Error, Code, Param string }
+		if zh.code != 400 || json.Unmarshal([]byte(zh.body), &ez) != nil || ez.Code != e.Code || ez.Param != e.Param || ez.Error == e.Error {
+			t.Errorf("%s in zh-CN: %d %s, want the localised twin of %s", tc.path, zh.code, zh.body, r.body)
 		}
 	}
 }

@@ -2,17 +2,22 @@ package web
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gatewayd-project/gatewayd/energy"
 	"github.com/gatewayd-project/gatewayd/health"
+	"github.com/gatewayd-project/gatewayd/storage"
 )
 
 // Limits of the HTTP server.
@@ -22,7 +27,7 @@ const (
 	WriteTimeout      = 30 * time.Second
 	IdleTimeout       = 120 * time.Second
 	MaxHeaderBytes    = 16 << 10
-	// MaxBodyBytes bounds request bodies (no route reads one yet).
+	// MaxBodyBytes bounds request bodies (the tariff is the largest).
 	MaxBodyBytes = 64 << 10
 	// ShutdownTimeout is how long Run waits for requests in flight.
 	ShutdownTimeout = 3 * time.Second
@@ -35,32 +40,63 @@ type HealthSource interface {
 
 var _ HealthSource = (*health.Registry)(nil)
 
+// EventLog records events (logins, config changes) in the events log.
+type EventLog interface {
+	AddEvent(storage.Event) error
+}
+
 // Options configure a Server. All fields are optional.
 type Options struct {
 	// Logger receives server errors; nil discards them.
 	Logger *slog.Logger
 	// Health feeds /api/v1/health; nil reports no conditions.
 	Health HealthSource
-	// Meter feeds /api/v1/meter; nil makes it answer 503.
+	// Meter feeds /api/v1/meter, the stream and devices; nil makes them
+	// answer 503.
 	Meter energy.MeterView
 	// Tokens verifies bearer tokens; nil rejects every token.
 	Tokens *Tokens
-	// Now is the clock for staleness; nil means time.Now.
+	// Users are the household's logins; nil disables login and setup.
+	Users *Users
+	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// History feeds series, consumption, events and export; nil makes
 	// them answer 503.
 	History History
+	// Log receives login and config events; nil drops them.
+	Log EventLog
+	// TLS marks the server as served over TLS: cookies get Secure.
+	TLS bool
+	// UI holds the built web UI (index.html at its root); nil serves a
+	// page that says how to build it.
+	UI fs.FS
+	// Backup streams a consistent copy of the database; nil makes
+	// /api/v1/backup answer 503.
+	Backup func(io.Writer) (int64, error)
+	// System describes the gateway for /api/v1/system.
+	System func() System
+	// Tariff stores and applies the tariff; nil makes tariff routes 503.
+	Tariff TariffService
 }
 
-// Server is the HTTP API.
+// Server is the HTTP API and the web UI.
 type Server struct {
-	opts    Options
-	log     *slog.Logger
-	now     func() time.Time
-	handler http.Handler
+	opts     Options
+	log      *slog.Logger
+	now      func() time.Time
+	handler  http.Handler
+	routes   []route
+	sessions *sessions
+	throttle *throttle
+	ui       *uiFiles
+	streams  *streams
+
+	setupMu    sync.Mutex
+	setupToken string // one-time first-start token; "" once a user exists
 }
 
-// New returns a Server for opts.
+// New returns a Server for opts. With Users set and no user yet, it
+// creates the one-time setup token (SetupToken).
 func New(opts Options) *Server {
 	s := &Server{opts: opts, log: opts.Logger, now: opts.Now}
 	if s.log == nil {
@@ -69,26 +105,47 @@ func New(opts Options) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
-
-	api := http.NewServeMux()
-	api.HandleFunc("/api/v1/meter", s.get(s.handleMeter))
-	api.HandleFunc("/api/v1/series", s.get(s.handleSeries))
-	api.HandleFunc("/api/v1/consumption", s.get(s.handleConsumption))
-	api.HandleFunc("/api/v1/events", s.get(s.handleEvents))
-	api.HandleFunc("/api/v1/export", s.get(s.handleExport))
-	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such API route")
-	})
+	s.sessions = newSessions(s.now)
+	s.throttle = newThrottle(s.now)
+	s.streams = newStreams()
+	s.ui = newUIFiles(opts.UI)
+	if opts.Users != nil && opts.Users.Count() == 0 && opts.Users.LoadError() == nil {
+		s.setupToken = randomToken(24)
+	}
+	s.routes = s.routeTable()
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("/api/v1/health", s.get(s.handleHealth))
-	mux.Handle("/api/v1/", s.requireToken(api))
-	mux.Handle("/api/v1", s.requireToken(api)) // else ServeMux redirects
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not found")
+	byPattern := map[string][]route{}
+	var order []string
+	for _, rt := range s.routes {
+		if _, ok := byPattern[rt.pattern]; !ok {
+			order = append(order, rt.pattern)
+		}
+		byPattern[rt.pattern] = append(byPattern[rt.pattern], rt)
+	}
+	for _, p := range order {
+		mux.Handle(p, s.dispatch(byPattern[p]))
+	}
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		// The route table is not for strangers: 401 before 404.
+		if _, code := s.authenticate(r); code != "" {
+			w.Header().Set("WWW-Authenticate", "Bearer")
+			fail(w, r, http.StatusUnauthorized, code, "")
+			return
+		}
+		fail(w, r, http.StatusNotFound, "not_found", "")
 	})
+	mux.HandleFunc("/", s.serveUI)
 	s.handler = securityHeaders(mux)
 	return s
+}
+
+// SetupToken returns the one-time first-start token, "" when the
+// gateway has a user.
+func (s *Server) SetupToken() string {
+	s.setupMu.Lock()
+	defer s.setupMu.Unlock()
+	return s.setupToken
 }
 
 // Handler returns the HTTP handler of the API, for tests and for embedding
@@ -98,8 +155,8 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Run serves on ln until ctx is done, then stops accepting, waits up to
 // ShutdownTimeout for requests in flight and returns nil. If they do not
 // finish in time, their connections are closed and an error is returned.
-// Run closes ln.
-func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+// Run closes ln. With tlsConf set it serves HTTPS.
+func (s *Server) Run(ctx context.Context, ln net.Listener, tlsConf *tls.Config) error {
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: ReadHeaderTimeout,
@@ -107,10 +164,14 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		WriteTimeout:      WriteTimeout,
 		IdleTimeout:       IdleTimeout,
 		MaxHeaderBytes:    MaxHeaderBytes,
+		TLSConfig:         tlsConf,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		// Keep ctx's values but not its cancellation: requests in flight
 		// at shutdown should finish, not abort.
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if tlsConf != nil {
+		ln = tls.NewListener(ln, tlsConf)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -120,6 +181,8 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("web: serve: %w", err)
 	case <-ctx.Done():
 	}
+	// Streams never finish by themselves: end them first.
+	s.streams.closeAll()
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(sctx)
@@ -135,36 +198,6 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// get restricts h to GET and HEAD.
-func (s *Server) get(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			writeError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed")
-			return
-		}
-		h(w, r)
-	}
-}
-
-// requireToken lets through requests with a valid bearer token.
-func (s *Server) requireToken(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := bearer(r.Header.Get("Authorization"))
-		if !ok {
-			w.Header().Set("WWW-Authenticate", "Bearer")
-			writeError(w, http.StatusUnauthorized, "missing bearer token")
-			return
-		}
-		if _, ok := s.opts.Tokens.Verify(token); !ok {
-			w.Header().Set("WWW-Authenticate", "Bearer")
-			writeError(w, http.StatusUnauthorized, "invalid bearer token")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
 // bearer extracts the token of an "Authorization: Bearer <token>" header.
 func bearer(h string) (string, bool) {
 	scheme, token, ok := strings.Cut(h, " ")
@@ -175,14 +208,27 @@ func bearer(h string) (string, bool) {
 	return token, token != ""
 }
 
+// ContentSecurityPolicy of the UI: no inline script or style, nothing
+// from other origins, no framing.
+const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		if r.TLS != nil {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			h.Set("Cache-Control", "no-store")
-			h.Set("Content-Security-Policy", "default-src 'none'")
+			h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		} else {
+			h.Set("Content-Security-Policy", ContentSecurityPolicy)
 		}
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
@@ -203,6 +249,10 @@ type conditionJSON struct {
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	s.writeJSON(w, http.StatusOK, s.healthNow())
+}
+
+func (s *Server) healthNow() healthJSON {
 	out := healthJSON{Status: "ok", Conditions: []conditionJSON{}}
 	if s.opts.Health != nil {
 		for _, c := range s.opts.Health.Conditions() {
@@ -212,12 +262,12 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	if len(out.Conditions) > 0 {
 		out.Status = "degraded"
 	}
-	s.writeJSON(w, http.StatusOK, out)
+	return out
 }
 
 func (s *Server) handleMeter(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Meter == nil {
-		writeError(w, http.StatusServiceUnavailable, "meter not available")
+		fail(w, r, http.StatusServiceUnavailable, "unavailable", "", "meter")
 		return
 	}
 	s.writeJSON(w, http.StatusOK, meterResponse(s.opts.Meter.MeterStatus(), s.now()))
@@ -227,18 +277,30 @@ func (s *Server) writeJSON(w http.ResponseWriter, code int, v any) {
 	data, err := json.Marshal(v)
 	if err != nil {
 		s.log.Error("web: encode response", "err", err)
-		writeError(w, http.StatusInternalServerError, "internal error")
+		writeBody(w, http.StatusInternalServerError, []byte(`{"error":"internal error","code":"internal"}`+"\n"))
 		return
 	}
 	writeBody(w, code, append(data, '\n'))
 }
 
-// writeError writes {"error": msg}.
-func writeError(w http.ResponseWriter, code int, msg string) {
-	data, _ := json.Marshal(struct {
-		Error string `json:"error"`
-	}{msg})
-	writeBody(w, code, append(data, '\n'))
+// apiError is the body of every error reply.
+type apiError struct {
+	Error      string    `json:"error"`
+	Code       string    `json:"code"`
+	Param      string    `json:"param,omitempty"`
+	RetryAfter int       `json:"retry_after,omitempty"`
+	Problems   []problem `json:"problems,omitempty"`
+}
+
+// fail writes {"error", "code", "param"} with the message of code in
+// the request's language.
+func fail(w http.ResponseWriter, r *http.Request, status int, code, param string, args ...any) {
+	writeAPIError(w, status, apiError{Error: localize(lang(r), code, args...), Code: code, Param: param})
+}
+
+func writeAPIError(w http.ResponseWriter, status int, e apiError) {
+	data, _ := json.Marshal(e)
+	writeBody(w, status, append(data, '\n'))
 }
 
 func writeBody(w http.ResponseWriter, code int, data []byte) {

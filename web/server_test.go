@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"context"
 	"encoding/json"
 	"io"
@@ -49,7 +50,7 @@ func testServer(t *testing.T, opts Options) (string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := tokens.Create("test")
+	tok, err := tokens.Create("test", ScopeControl)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func testServer(t *testing.T, opts Options) (string, string) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- New(opts).Run(ctx, ln) }()
+	go func() { done <- New(opts).Run(ctx, ln, nil) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -107,8 +108,11 @@ func checkError(t *testing.T, r response, code int) {
 		t.Errorf("Content-Type %q", ct)
 	}
 	var e map[string]any
-	if err := json.Unmarshal([]byte(r.body), &e); err != nil || len(e) != 1 || e["error"] == "" || e["error"] == nil {
-		t.Errorf("body %q is not {\"error\": msg}", r.body)
+	if err := json.Unmarshal([]byte(r.body), &e); err != nil || e["error"] == "" || e["error"] == nil || e["code"] == "" || e["code"] == nil {
+		t.Errorf("body %q is not {\"error\": msg, \"code\": code}", r.body)
+	}
+	if _, ok := messages[fmt.Sprint(e["code"])]; !ok {
+		t.Errorf("code %v is not in the message catalog", e["code"])
 	}
 	checkSecurityHeaders(t, r)
 }
@@ -205,8 +209,10 @@ func TestAuth(t *testing.T) {
 	if r := do(t, "GET", url+"/api/v1/meter", tok); r.code != 200 {
 		t.Errorf("good token: status %d %s", r.code, r.body)
 	}
+	// Without built UI assets, / says how to build them (under the CSP).
 	r := do(t, "GET", url+"/", "")
-	if r.code != 404 || r.header.Get("X-Content-Type-Options") != "nosniff" {
+	if r.code != 200 || !strings.Contains(r.body, "npm run build") || r.header.Get("X-Content-Type-Options") != "nosniff" ||
+		r.header.Get("Content-Security-Policy") != ContentSecurityPolicy {
 		t.Errorf("/: %d %v", r.code, r.header)
 	}
 }
@@ -387,7 +393,7 @@ func TestGracefulShutdown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := tokens.Create("t")
+	tok, err := tokens.Create("t", ScopeRead)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,7 +405,7 @@ func TestGracefulShutdown(t *testing.T) {
 	addr := ln.Addr().String()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- New(Options{Meter: meter, Tokens: tokens}).Run(ctx, ln) }()
+	go func() { done <- New(Options{Meter: meter, Tokens: tokens}).Run(ctx, ln, nil) }()
 
 	// A request in flight when the context ends still completes.
 	got := make(chan int, 1)

@@ -30,9 +30,27 @@ const maxTokensFile = 4 << 20
 
 // TokenInfo describes a stored token. The token itself is never stored.
 type TokenInfo struct {
-	ID      string    `json:"id"`
-	Name    string    `json:"name"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Scope is ScopeRead or ScopeControl. Tokens stored before scopes
+	// existed have none and are read-only.
+	Scope   string    `json:"scope,omitempty"`
 	Created time.Time `json:"created"`
+}
+
+// Token scopes. A token never manages users or tokens: that takes an
+// admin's login.
+const (
+	ScopeRead    = "read"
+	ScopeControl = "control"
+)
+
+// EffectiveScope is the scope in force: ScopeRead when none is stored.
+func (i TokenInfo) EffectiveScope() string {
+	if i.Scope == ScopeControl {
+		return ScopeControl
+	}
+	return ScopeRead
 }
 
 type tokenRecord struct {
@@ -103,43 +121,59 @@ func OpenTokens(stateDir string) (*Tokens, error) {
 	return t, nil
 }
 
-// Create makes a new token called name and returns it; this is the only
-// time the token is visible. name must be 1..64 characters of
-// [A-Za-z0-9._-] and not already used.
-func (t *Tokens) Create(name string) (string, error) {
+// ErrTokenName and ErrTokenScope classify Create's input errors.
+var (
+	ErrTokenName  = errors.New("token name must be 1 to 64 characters of A-Z a-z 0-9 . _ - and unused")
+	ErrTokenScope = errors.New("token scope must be read or control")
+)
+
+// Create makes a new token called name with scope (ScopeRead or
+// ScopeControl) and returns it; this is the only time the token is
+// visible. name must be 1..64 characters of [A-Za-z0-9._-] and not already
+// used.
+func (t *Tokens) Create(name, scope string) (string, error) {
+	tok, _, err := t.CreateInfo(name, scope)
+	return tok, err
+}
+
+// CreateInfo is Create that also returns the stored description.
+func (t *Tokens) CreateInfo(name, scope string) (string, TokenInfo, error) {
 	if !validTokenName(name) {
-		return "", fmt.Errorf("web: token name %q: must be 1 to 64 characters of A-Z a-z 0-9 . _ -", name)
+		return "", TokenInfo{}, fmt.Errorf("web: token name %q: %w", name, ErrTokenName)
+	}
+	if scope != ScopeRead && scope != ScopeControl {
+		return "", TokenInfo{}, fmt.Errorf("web: token scope %q: %w", scope, ErrTokenScope)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	// Another process may have written the file since we last looked.
 	if err := t.reloadLocked(true); err != nil {
-		return "", err
+		return "", TokenInfo{}, err
 	}
 	for _, e := range t.entries {
 		if e.info.Name == name {
-			return "", fmt.Errorf("web: token name %q is already used", name)
+			return "", TokenInfo{}, fmt.Errorf("web: token name %q is already used: %w", name, ErrTokenName)
 		}
 	}
 	var secret [32]byte
 	var id [4]byte
 	if _, err := rand.Read(secret[:]); err != nil {
-		return "", fmt.Errorf("web: token: %w", err)
+		return "", TokenInfo{}, fmt.Errorf("web: token: %w", err)
 	}
 	if _, err := rand.Read(id[:]); err != nil {
-		return "", fmt.Errorf("web: token: %w", err)
+		return "", TokenInfo{}, fmt.Errorf("web: token: %w", err)
 	}
 	token := TokenPrefix + base64.RawURLEncoding.EncodeToString(secret[:])
 	e := tokenEntry{
-		info: TokenInfo{ID: hex.EncodeToString(id[:]), Name: name, Created: t.now().UTC().Truncate(time.Second)},
+		info: TokenInfo{ID: hex.EncodeToString(id[:]), Name: name, Scope: scope, Created: t.now().UTC().Truncate(time.Second)},
 		hash: sha256.Sum256([]byte(token)),
 	}
 	entries := append(append([]tokenEntry(nil), t.entries...), e)
 	if err := t.writeLocked(entries); err != nil {
-		return "", err
+		return "", TokenInfo{}, err
 	}
 	t.entries = entries
-	return token, nil
+	return token, e.info, nil
 }
 
 // Revoke deletes the token whose name or id is nameOrID. It reports
@@ -166,11 +200,11 @@ func (t *Tokens) Revoke(nameOrID string) (bool, error) {
 	return true, nil
 }
 
-// Verify reports whether token is a stored token and returns its name. The
-// comparison takes the same time whichever token matches.
-func (t *Tokens) Verify(token string) (name string, ok bool) {
+// Verify reports whether token is a stored token and returns its
+// description. The comparison takes the same time whichever token matches.
+func (t *Tokens) Verify(token string) (info TokenInfo, ok bool) {
 	if t == nil || token == "" {
-		return "", false
+		return TokenInfo{}, false
 	}
 	h := sha256.Sum256([]byte(token))
 	t.mu.Lock()
@@ -179,14 +213,17 @@ func (t *Tokens) Verify(token string) (name string, ok bool) {
 	_ = t.reloadLocked(false)
 	for _, e := range t.entries {
 		if subtle.ConstantTimeCompare(h[:], e.hash[:]) == 1 {
-			name, ok = e.info.Name, true
+			info, ok = e.info, true
 		}
 	}
-	return name, ok
+	return info, ok
 }
 
 // List returns the stored tokens (without hashes) in creation order.
 func (t *Tokens) List() ([]TokenInfo, error) {
+	if t == nil {
+		return nil, nil
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err := t.reloadLocked(false); err != nil {

@@ -21,7 +21,7 @@ func TestTokensCreateVerify(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, TokensFile)); !os.IsNotExist(err) {
 		t.Fatalf("tokens.json exists before the first Create: %v", err)
 	}
-	tok, err := ts.Create("ci")
+	tok, err := ts.Create("ci", ScopeRead)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,8 +48,8 @@ func TestTokensCreateVerify(t *testing.T) {
 		t.Errorf("state dir holds %d files, want only tokens.json (temp file left?)", len(entries))
 	}
 
-	if name, ok := ts.Verify(tok); !ok || name != "ci" {
-		t.Errorf("Verify(good) = %q, %v", name, ok)
+	if info, ok := ts.Verify(tok); !ok || info.Name != "ci" {
+		t.Errorf("Verify(good) = %q, %v", info.Name, ok)
 	}
 	for _, bad := range []string{"", "gwd_", tok + "x", tok[:len(tok)-1], strings.ToUpper(tok)} {
 		if _, ok := ts.Verify(bad); ok {
@@ -61,7 +61,7 @@ func TestTokensCreateVerify(t *testing.T) {
 		t.Error("nil *Tokens accepted a token")
 	}
 
-	tok2, err := ts.Create("backup.host_2-x")
+	tok2, err := ts.Create("backup.host_2-x", ScopeRead)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,12 +83,12 @@ func TestTokensCreateVerify(t *testing.T) {
 	if _, ok := cli.Verify(tok2); !ok {
 		t.Error("reopened store rejects a token")
 	}
-	tok3, err := cli.Create("cli")
+	tok3, err := cli.Create("cli", ScopeRead)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if name, ok := ts.Verify(tok3); !ok || name != "cli" {
-		t.Errorf("daemon store does not see the CLI's token: %q %v", name, ok)
+	if info, ok := ts.Verify(tok3); !ok || info.Name != "cli" {
+		t.Errorf("daemon store does not see the CLI's token: %q %v", info.Name, ok)
 	}
 
 	if ok, err := cli.Revoke("ci"); !ok || err != nil {
@@ -108,17 +108,17 @@ func TestTokensNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, bad := range []string{"", "a b", "ä", "x/y", strings.Repeat("a", 65), "a\n"} {
-		if _, err := ts.Create(bad); err == nil {
+		if _, err := ts.Create(bad, ScopeRead); err == nil {
 			t.Errorf("Create(%q) succeeded", bad)
 		}
 	}
-	if _, err := ts.Create(strings.Repeat("a", 64)); err != nil {
+	if _, err := ts.Create(strings.Repeat("a", 64), ScopeRead); err != nil {
 		t.Errorf("64-character name: %v", err)
 	}
-	if _, err := ts.Create("dup"); err != nil {
+	if _, err := ts.Create("dup", ScopeRead); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ts.Create("dup"); err == nil || !strings.Contains(err.Error(), "already used") {
+	if _, err := ts.Create("dup", ScopeRead); err == nil || !strings.Contains(err.Error(), "already used") {
 		t.Errorf("duplicate name: %v", err)
 	}
 }
@@ -128,7 +128,7 @@ func TestTokensConcurrentVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, err := ts.Create("a")
+	good, err := ts.Create("a", ScopeRead)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestTokensConcurrentVerify(t *testing.T) {
 		}()
 		if i == 8 {
 			// Writes while readers run.
-			if _, err := ts.Create("b"); err != nil {
+			if _, err := ts.Create("b", ScopeRead); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -188,7 +188,7 @@ func TestTokensCorrupt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := ts.Create("a")
+	tok, err := ts.Create("a", ScopeRead)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestTokensCorrupt(t *testing.T) {
 	if _, err := ts.List(); err == nil || !strings.Contains(err.Error(), "corrupt") {
 		t.Errorf("List on corrupt file: %v", err)
 	}
-	if _, err := ts.Create("b"); err == nil {
+	if _, err := ts.Create("b", ScopeRead); err == nil {
 		t.Error("Create over a corrupt file succeeded")
 	}
 	if err := os.WriteFile(path, good, 0o600); err != nil {

@@ -40,6 +40,7 @@ func cmdTokenCreate(args []string, stdout io.Writer) error {
 	fs := newFlags("token create")
 	state := fs.String("state", "", "state directory")
 	name := fs.String("name", "", "token name")
+	scope := fs.String("scope", web.ScopeRead, "read or control")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -50,11 +51,11 @@ func cmdTokenCreate(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tok, err := tokens.Create(*name)
+	tok, err := tokens.Create(*name, *scope)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	fmt.Fprintf(stdout, "API token %q created; it is shown only once:\n%s\n", *name, tok)
+	fmt.Fprintf(stdout, "API token %q (scope %s) created; it is shown only once:\n%s\n", *name, *scope, tok)
 	return nil
 }
 
@@ -86,7 +87,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, starte
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return fmt.Errorf("state dir: %w", err)
 	}
-	g, err := newGateway(cfg, log, started)
+	g, err := newGateway(cfg, log, started, gatewayOptions{})
 	if err != nil {
 		return err
 	}
@@ -96,7 +97,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, starte
 	if err := g.Listen(); err != nil {
 		return err
 	}
-	log.Info("gatewayd started", "version", version, "api", "http://"+g.Addr(), "meter_port", cfg.Metering.Port, "protocol", cfg.Metering.Protocol)
+	log.Info("gatewayd started", "version", version, "url", g.URL(), "meter_port", cfg.Metering.Port, "protocol", cfg.Metering.Protocol)
+	if u := g.SetupURL(); u != "" {
+		// No user yet: the household sets its own admin password through
+		// this one-time link (there is no default password).
+		log.Warn("no user yet: open the one-time setup link to choose the admin password", "url", u)
+		fmt.Fprintf(stdout, "gatewayd: first start: open %s to choose the admin password (the link works once)\n", u)
+	}
 	err = g.Run(ctx)
 	if errors.Is(err, context.Canceled) {
 		err = nil

@@ -24,6 +24,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, start
 	protocol := fs.String("protocol", config.ProtocolDLT645, "meter protocol: dlt645 or iec62056-21")
 	baud := fs.Int("baud", 9600, "meter line rate")
 	level := fs.String("log-level", "info", "debug, info, warn, error")
+	uiDir := fs.String("ui-dir", "", "serve the web UI from this directory (development) instead of the built-in one")
+	history := fs.String("history", "", "seed this much simulated history before starting, e.g. 30d or 365d (only into an empty database)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -36,6 +38,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, start
 	}
 	cfg := config.Default()
 	cfg.HTTP.Listen = *listen
+	cfg.HTTP.TLS = config.TLS{Mode: config.TLSOff} // loopback only: Validate refuses anything else
 	cfg.StateDir = dir
 	cfg.Log.Level = *level
 	cfg.Metering.Protocol = *protocol
@@ -63,7 +66,23 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, start
 	go func() { meterDone <- meter.Run(ctx) }()
 	defer func() { cancel(); <-meterDone }()
 
-	g, err := newGateway(cfg, log, started)
+	var seed time.Duration
+	if *history != "" {
+		if seed, err = config.ParseDuration(*history); err != nil || seed <= 0 || seed > 2*366*24*time.Hour {
+			return usageErr("demo: --history: want a duration up to 732d, e.g. 365d, not %q", *history)
+		}
+	}
+	if *uiDir != "" {
+		if *uiDir, err = filepath.Abs(*uiDir); err != nil {
+			return usageErr("demo: --ui-dir: %v", err)
+		}
+	}
+	if seed > 0 {
+		if err := seedHistory(cfg, seed, time.Now(), log); err != nil {
+			return err
+		}
+	}
+	g, err := newGateway(cfg, log, started, gatewayOptions{uiDir: *uiDir})
 	if err != nil {
 		return err
 	}
@@ -77,12 +96,16 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, start
 	if _, err := tokens.Revoke("demo"); err != nil {
 		return err
 	}
-	tok, err := tokens.Create("demo")
+	tok, err := tokens.Create("demo", web.ScopeControl)
 	if err != nil {
 		return err
 	}
-	url := "http://" + g.Addr()
-	fmt.Fprintf(stdout, "gatewayd demo: simulated home running\n  API:   %s/api/v1/meter\n  token: %s\n  try:   curl -H 'Authorization: Bearer %s' %s/api/v1/meter\n", url, tok, tok, url)
+	url := g.URL()
+	fmt.Fprintf(stdout, "gatewayd demo: simulated home running\n  UI:    %s/\n", url)
+	if u := g.SetupURL(); u != "" {
+		fmt.Fprintf(stdout, "  setup: %s   (first start: choose the admin password; the link works once)\n", u)
+	}
+	fmt.Fprintf(stdout, "  API:   %s/api/v1/meter\n  token: %s\n  try:   curl -H 'Authorization: Bearer %s' %s/api/v1/meter\n", url, tok, tok, url)
 	err = g.Run(ctx)
 	if errors.Is(err, context.Canceled) {
 		err = nil

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/gatewayd-project/gatewayd/metering-link/iec62056"
 	"github.com/gatewayd-project/gatewayd/storage"
 	"github.com/gatewayd-project/gatewayd/web"
+	"github.com/gatewayd-project/gatewayd/web/ui"
 )
 
 // gateway is the one wiring struct: it builds every subsystem from the
@@ -34,8 +37,13 @@ type gateway struct {
 	store  *storage.Store
 	toDB   <-chan []energy.Reading
 	tokens *web.Tokens
+	users  *web.Users
 	web    *web.Server
 	ln     net.Listener
+	tls    *tls.Config
+	// uiDir serves the UI from disk (development) instead of the
+	// embedded assets.
+	uiDir string
 }
 
 func newLogger(c config.Log, w io.Writer) (*slog.Logger, error) {
@@ -66,7 +74,13 @@ func newDriver(m config.Metering, now func() time.Time) (meteringlink.Driver, er
 	return nil, fmt.Errorf("metering.protocol: unknown %q", m.Protocol)
 }
 
-func newGateway(cfg config.Config, log *slog.Logger, started time.Time) (*gateway, error) {
+// gatewayOptions are what the demo and tests change beyond the config.
+type gatewayOptions struct {
+	uiDir string
+	kdf   web.KDF
+}
+
+func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts gatewayOptions) (*gateway, error) {
 	clock := energy.SystemClock{}
 	g := &gateway{cfg: cfg, log: log, clock: clock, health: health.New(clock.Now)}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
@@ -104,7 +118,27 @@ func newGateway(cfg config.Config, log *slog.Logger, started time.Time) (*gatewa
 		g.store.Close()
 		return nil, err
 	}
-	g.web = web.New(web.Options{Logger: log.With("sub", "web"), Health: g.health, Meter: g.link, Tokens: g.tokens, Now: clock.Now, History: g.store})
+	g.users, err = web.OpenUsers(cfg.StateDir, gopts.kdf)
+	if err != nil {
+		g.store.Close()
+		return nil, err
+	}
+	if err := g.setupTLS(); err != nil {
+		g.store.Close()
+		return nil, err
+	}
+	assets := ui.Assets()
+	if gopts.uiDir != "" {
+		assets = os.DirFS(gopts.uiDir)
+		log.Info("serving the web UI from disk", "dir", gopts.uiDir)
+	} else if assets == nil {
+		log.Warn("this binary has no web UI built in: the API works, the UI page says how to build it")
+	}
+	g.web = web.New(web.Options{
+		Logger: log.With("sub", "web"), Health: g.health, Meter: g.link, Tokens: g.tokens, Users: g.users,
+		Now: clock.Now, History: g.store, Log: g.store, TLS: g.tls != nil, UI: assets,
+		Backup: g.store.Backup, System: g.system,
+	})
 	g.health.OnChange(func(code string, active bool) {
 		log.Info("health", "condition", code, "active", active)
 		state := "cleared"
@@ -113,11 +147,13 @@ func newGateway(cfg config.Config, log *slog.Logger, started time.Time) (*gatewa
 		}
 		// The events log records every health change; a full disk must not
 		// make this recursive, so storage's own condition is not logged there.
+		e := storage.Event{Time: clock.Now(), Kind: storage.EventLink, Subject: code, Details: map[string]string{"state": state}}
 		if code != storage.CondDegraded {
-			if err := g.store.AddEvent(storage.Event{Kind: storage.EventLink, Subject: code, Details: map[string]string{"state": state}}); err != nil {
+			if err := g.store.AddEvent(e); err != nil {
 				log.Warn("event not stored", "err", err)
 			}
 		}
+		g.web.PublishLog(e)
 	})
 	return g, nil
 }
@@ -134,6 +170,74 @@ func (g *gateway) Listen() error {
 
 // Addr is the bound HTTP address.
 func (g *gateway) Addr() string { return g.ln.Addr().String() }
+
+// URL is the address households open: https unless TLS is off, and the
+// host name in place of an unspecified (all-interfaces) address.
+func (g *gateway) URL() string {
+	scheme := "https"
+	if g.tls == nil {
+		scheme = "http"
+	}
+	host, port, _ := net.SplitHostPort(g.Addr())
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		if h, err := os.Hostname(); err == nil && h != "" {
+			host = h
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// SetupURL is the one-time first-start link, "" once a user exists.
+func (g *gateway) SetupURL() string {
+	tok := g.web.SetupToken()
+	if tok == "" {
+		return ""
+	}
+	return g.URL() + "/#/setup/" + tok
+}
+
+// setupTLS loads or makes the certificate per http.tls.
+func (g *gateway) setupTLS() error {
+	switch t := g.cfg.HTTP.TLS; t.Mode {
+	case config.TLSOff:
+		return nil
+	case config.TLSFiles:
+		cert, err := tls.LoadX509KeyPair(t.Cert, t.Key)
+		if err != nil {
+			return fmt.Errorf("http.tls: %w", err)
+		}
+		g.tls = web.TLSConfig(cert)
+		g.log.Info("https", "cert", t.Cert, "sha256", web.Fingerprint(cert.Certificate[0]))
+	default:
+		cert, fp, created, err := web.LoadOrCreateCert(g.cfg.StateDir, web.CertHosts(), g.clock.Now())
+		if err != nil {
+			return err
+		}
+		g.tls = web.TLSConfig(cert)
+		msg := "https with the gateway's self-signed certificate; check this fingerprint when the browser asks"
+		if created {
+			msg = "https: made a self-signed certificate; check this fingerprint when the browser asks"
+		}
+		g.log.Info(msg, "sha256", fp)
+	}
+	return nil
+}
+
+func (g *gateway) system() web.System {
+	m := g.cfg.Metering
+	out := web.System{
+		Version: version,
+		Metering: web.SystemMetering{
+			Protocol: m.Protocol, Port: m.Port, Baud: m.EffectiveBaud(), Address: m.Address,
+			Interval: m.Interval.String(), TimeSync: m.TimeSync,
+		},
+		Storage: web.SystemStorage{Path: g.store.Path()},
+	}
+	if st, err := os.Stat(g.store.Path()); err == nil {
+		out.Storage.SizeBytes = st.Size()
+	}
+	return out
+}
 
 // Run runs every subsystem until ctx is done; shutdown is bounded.
 func (g *gateway) Run(ctx context.Context) error {
@@ -158,7 +262,7 @@ func (g *gateway) Run(ctx context.Context) error {
 	storeDone := make(chan error, 1)
 	go func() { storeDone <- g.store.Run(context.Background(), g.toDB) }()
 	start("meter link", g.link.Run)
-	start("http", func(ctx context.Context) error { return g.web.Run(ctx, g.ln) })
+	start("http", func(ctx context.Context) error { return g.web.Run(ctx, g.ln, g.tls) })
 	start("admin socket", func(ctx context.Context) error { return serveAdmin(ctx, adminSocket(g.cfg.StateDir), g.store) })
 	<-ctx.Done()
 	g.log.Info("shutting down")

@@ -1,0 +1,157 @@
+package web
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gatewayd-project/gatewayd/internal/atomicfile"
+)
+
+// Files of the self-signed certificate in the state directory.
+const (
+	CertFile = "tls/cert.pem"
+	KeyFile  = "tls/key.pem"
+	// certLifetime: the household accepts the certificate once; it must
+	// outlive the device.
+	certLifetime = 20 * 365 * 24 * time.Hour
+)
+
+// Fingerprint is the SHA-256 of a certificate's DER bytes as the
+// colon-separated hex browsers show.
+func Fingerprint(der []byte) string {
+	sum := sha256.Sum256(der)
+	h := strings.ToUpper(hex.EncodeToString(sum[:]))
+	var b strings.Builder
+	for i := 0; i < len(h); i += 2 {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		b.WriteString(h[i : i+2])
+	}
+	return b.String()
+}
+
+// LoadOrCreateCert returns the gateway's self-signed certificate from
+// stateDir, generating it (ECDSA P-256, for hosts: names and IPs) on
+// first start. created tells whether it was just made.
+func LoadOrCreateCert(stateDir string, hosts []string, now time.Time) (cert tls.Certificate, fingerprint string, created bool, err error) {
+	certPath, keyPath := filepath.Join(stateDir, CertFile), filepath.Join(stateDir, KeyFile)
+	cert, err = tls.LoadX509KeyPair(certPath, keyPath)
+	if err == nil {
+		return cert, Fingerprint(cert.Certificate[0]), false, nil
+	}
+	if _, serr := os.Stat(certPath); !errors.Is(serr, fs.ErrNotExist) {
+		return cert, "", false, fmt.Errorf("web: tls: %w", err)
+	}
+	certPEM, keyPEM, err := selfSigned(hosts, now)
+	if err != nil {
+		return cert, "", false, err
+	}
+	if err := os.MkdirAll(filepath.Dir(certPath), 0o700); err != nil {
+		return cert, "", false, fmt.Errorf("web: tls: %w", err)
+	}
+	// Key first: a cert without its key would be unusable after a crash.
+	if err := atomicfile.WriteFile(keyPath, keyPEM, 0o600); err != nil {
+		return cert, "", false, fmt.Errorf("web: tls: %w", err)
+	}
+	if err := atomicfile.WriteFile(certPath, certPEM, 0o644); err != nil {
+		return cert, "", false, fmt.Errorf("web: tls: %w", err)
+	}
+	cert, err = tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return cert, "", false, fmt.Errorf("web: tls: %w", err)
+	}
+	return cert, Fingerprint(cert.Certificate[0]), true, nil
+}
+
+func selfSigned(hosts []string, now time.Time) (certPEM, keyPEM []byte, err error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("web: tls: %w", err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return nil, nil, fmt.Errorf("web: tls: %w", err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "gatewayd", Organization: []string{"gatewayd home gateway"}},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(certLifetime),
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else if h != "" {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("web: tls: %w", err)
+	}
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("web: tls: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), nil
+}
+
+// CertHosts are the names a self-signed certificate covers: localhost,
+// the host name (and name.local for mDNS) and every interface address.
+func CertHosts() []string {
+	hosts := []string{"localhost", "127.0.0.1", "::1"}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		hosts = append(hosts, h)
+		if !strings.Contains(h, ".") {
+			hosts = append(hosts, h+".local")
+		}
+	}
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() {
+				hosts = append(hosts, n.IP.String())
+			}
+		}
+	}
+	return hosts
+}
+
+// TLSConfig serves cert with modern settings (TLS 1.2+).
+func TLSConfig(cert tls.Certificate) *tls.Config {
+	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+}
+
+// IsLoopback reports whether a listen address (host:port) binds only
+// loopback: plain HTTP is allowed there alone.
+func IsLoopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
