@@ -10,12 +10,31 @@ STATICCHECK_VERSION := v0.7.0
 FUZZTIME  ?= 30s
 BENCHTIME ?= 2s
 
-.PHONY: all build run test test-deps lint unit bench fuzz soak clean
+UI        := web/ui
+UI_SRC    := $(shell find $(UI)/src $(UI)/index.html $(UI)/vite.config.ts $(UI)/tsconfig.json $(UI)/scripts $(UI)/public -type f 2>/dev/null)
+# Debian packages the tests need: headless Chromium for the browser tests.
+APT_PACKAGES ?= chromium
+
+.PHONY: all build ui run test test-deps lint unit browser bench fuzz soak clean
 
 all: build
 
-build:
+# The binary embeds the built UI (web/ui/dist/app) when Node is there;
+# without Node it builds anyway and serves a page that says how to build
+# the UI.
+build: ui
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/gatewayd
+
+ui:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(UI)/dist/app/index.html; \
+	else echo "make: npm not found: building gatewayd without the web UI"; fi
+
+$(UI)/node_modules/.installed: $(UI)/package-lock.json $(UI)/package.json
+	cd $(UI) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(UI)/dist/app/index.html: $(UI)/node_modules/.installed $(UI_SRC)
+	cd $(UI) && npm run --silent build
 
 # The simulated home: gateway + emulated meter on a pty, API on localhost.
 run: build
@@ -24,27 +43,37 @@ run: build
 # Everything the tests need. Root installs system packages (none needed yet
 # beyond Go; browser tests add chromium here); tools go into bin/tools.
 test-deps:
-	@if [ "$$(id -u)" = 0 ] && [ -n "$(APT_PACKAGES)" ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); fi
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		else echo "make: please install: $$missing"; exit 1; fi; fi
 	@test -x $(TOOLS)/staticcheck || GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-lint: test-deps
+lint: test-deps ui
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(TOOLS)/staticcheck ./...
+	cd $(UI) && npm run --silent check
 
 # The race detector slows the 1-year soak ~10x: it runs without it.
 unit:
 	$(GO) test -race -count=1 -timeout 15m -skip '^TestSoak$$' ./...
 	$(GO) test -count=1 -timeout 15m -run '^TestSoak$$' ./storage/
 
-# Every test of the project: lint, unit and integration (test/ builds the
-# binary and runs it against the emulators over real ptys and sockets).
-test: lint unit
+# The web UI in real headless Chromium against the real binary running
+# `gatewayd demo` (screenshots in web/ui/test-artifacts/).
+browser: test-deps build
+	cd $(UI) && GATEWAYD_BIN=$(CURDIR)/$(BIN) npm run --silent test:e2e
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./metering-link/... ./storage/... ./test/...
+# Every test of the project: lint, unit and integration (test/ builds the
+# binary and runs it against the emulators over real ptys and sockets),
+# and the browser tests.
+test: lint unit browser
+
+bench: test-deps build
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./metering-link/... ./storage/... ./dr/... ./test/...
+	cd $(UI) && GATEWAYD_BIN=$(CURDIR)/$(BIN) npm run --silent bench
 
 # The long reliability runs: 200 power-cut rounds, 15 simulated years.
 soak:
@@ -59,4 +88,4 @@ fuzz:
 		done; done
 
 clean:
-	rm -rf bin tmp
+	rm -rf bin tmp $(UI)/dist/app $(UI)/node_modules $(UI)/test-artifacts

@@ -226,7 +226,7 @@ func startGateway(t testing.TB, dir, configYAML string) *gateway {
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	token := lines[len(lines)-1]
 	p := start(t, "run", "--config", cfg, "--state", state)
-	base := p.waitOutput(`api=(http://127\.0\.0\.1:\d+)`, 10*time.Second)
+	base := p.waitOutput(`url=(http://127\.0\.0\.1:\d+)`, 10*time.Second)
 	return &gateway{proc: p, base: base, token: token}
 }
 

@@ -41,6 +41,7 @@ type healthJSON struct {
 func configFor(protocol, port string, baud int) string {
 	return fmt.Sprintf(`http:
   listen: 127.0.0.1:0
+  tls: off
 metering:
   protocol: %s
   port: %s

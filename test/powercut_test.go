@@ -87,7 +87,7 @@ func TestPowerCut(t *testing.T) {
 	token := lines[len(lines)-1]
 	startRun := func() *gateway {
 		p := start(t, "run", "--config", cfg, "--state", state)
-		base := p.waitOutput(`api=(http://127\.0\.0\.1:\d+)`, 10*time.Second)
+		base := p.waitOutput(`url=(http://127\.0\.0\.1:\d+)`, 10*time.Second)
 		return &gateway{proc: p, base: base, token: token}
 	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))

@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gatewayd-project/gatewayd/config"
@@ -109,4 +111,48 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer, starte
 		err = nil
 	}
 	return err
+}
+
+// cmdUser adds a user or sets a password; the password is the first line
+// of stdin, so it never shows in the process list or shell history.
+// The running daemon picks the change up at once (it rereads users.json).
+func cmdUser(sub string, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := newFlags("user " + sub)
+	state := fs.String("state", "", "state directory")
+	name := fs.String("name", "", "user name")
+	role := fs.String("role", web.RoleAdmin, "admin or viewer (user add)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *state == "" || *name == "" {
+		return usageErr("user %s: --state and --name are required", sub)
+	}
+	line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("user %s: read password: %w", sub, err)
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	users, err := web.OpenUsers(*state, web.KDF{})
+	if err != nil {
+		return err
+	}
+	if sub == "add" {
+		err = users.Add(*name, pw, *role, false)
+	} else {
+		err = users.SetPassword(*name, nil, pw)
+	}
+	switch {
+	case errors.Is(err, web.ErrPassword):
+		return &exitError{code: 2, err: fmt.Errorf("user %s: the password (first line of stdin) must be %d to %d characters and differ from the name", sub, web.MinPassword, web.MaxPassword)}
+	case errors.Is(err, web.ErrUserName), errors.Is(err, web.ErrRole), errors.Is(err, web.ErrUserExists), errors.Is(err, web.ErrNoUser):
+		return &exitError{code: 2, err: err}
+	case err != nil:
+		return err
+	}
+	if sub == "add" {
+		fmt.Fprintf(stdout, "user %q (%s) added\n", *name, *role)
+	} else {
+		fmt.Fprintf(stdout, "password of %q changed\n", *name)
+	}
+	return nil
 }

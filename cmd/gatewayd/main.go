@@ -6,6 +6,7 @@
 //	gatewayd config check --config FILE           validate a config file
 //	gatewayd config example                       print a commented config
 //	gatewayd token create --state DIR --name NAME print a new API token
+//	gatewayd user add|passwd --state DIR --name N a user (password on stdin)
 //	gatewayd emulate meter --link PATH ...        a virtual meter on a pty
 //	gatewayd version
 //
@@ -47,7 +48,9 @@ const usage = `usage:
   gatewayd demo [--listen ADDR] [--state DIR] [--protocol dlt645|iec62056-21] [--baud N]
   gatewayd config check [--config FILE]
   gatewayd config example
-  gatewayd token create --state DIR --name NAME
+  gatewayd token create --state DIR --name NAME [--scope read|control]
+  gatewayd user add --state DIR --name NAME [--role admin|viewer]   (password on stdin)
+  gatewayd user passwd --state DIR --name NAME                      (password on stdin)
   gatewayd emulate meter --link PATH [--protocol P] [--address A] [--baud B] [flags]
   gatewayd export --state DIR [--format csv|json] [--device D] [--quantity Q] [--tier T] [--from T] [--to T]
   gatewayd db check --state DIR
@@ -95,6 +98,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, started t
 			return usageErr("token: want 'token create'\n%s", usage)
 		}
 		return cmdTokenCreate(args[1:], stdout)
+	case "user":
+		if len(args) == 0 || (args[0] != "add" && args[0] != "passwd") {
+			return usageErr("user: want 'user add' or 'user passwd'\n%s", usage)
+		}
+		return cmdUser(args[0], args[1:], os.Stdin, stdout)
 	case "emulate":
 		if len(args) == 0 || args[0] != "meter" {
 			return usageErr("emulate: want 'emulate meter'\n%s", usage)
