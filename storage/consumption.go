@@ -16,14 +16,16 @@ type Step string
 // Steps, in local time: an hour is 60 minutes, a day runs from midnight to
 // midnight (23 or 25 hours across DST), a month from the 1st to the 1st.
 const (
-	StepHour  Step = "hour"
-	StepDay   Step = "day"
-	StepMonth Step = "month"
+	// StepQuarter is 15 minutes: the slot of tariffs and cost accounting.
+	StepQuarter Step = "quarter"
+	StepHour    Step = "hour"
+	StepDay     Step = "day"
+	StepMonth   Step = "month"
 )
 
 // Errors of consumption queries.
 var (
-	ErrStep       = errors.New("step must be hour, day or month")
+	ErrStep       = errors.New("step must be quarter, hour, day or month")
 	ErrNotCounter = errors.New("quantity is not a counter")
 	ErrTooMany    = errors.New("range holds more than 10000 steps")
 )
@@ -58,6 +60,9 @@ type ConsumptionResult struct {
 func (s *Store) stepStart(t time.Time, st Step) time.Time {
 	t = t.In(s.o.Location)
 	switch st {
+	case StepQuarter:
+		// Every zone offset in use is a multiple of 15 minutes.
+		return t.Truncate(15 * time.Minute)
 	case StepHour:
 		return t.Truncate(time.Hour)
 	case StepDay:
@@ -68,6 +73,8 @@ func (s *Store) stepStart(t time.Time, st Step) time.Time {
 
 func nextStep(t time.Time, st Step) time.Time {
 	switch st {
+	case StepQuarter:
+		return t.Add(15 * time.Minute)
 	case StepHour:
 		return t.Add(time.Hour)
 	case StepDay:
@@ -87,7 +94,7 @@ type cpoint struct {
 // never give negative values; the answer says which intervals are
 // estimated or missing.
 func (s *Store) Consumption(d energy.DeviceID, q energy.Quantity, from, to time.Time, st Step) (ConsumptionResult, error) {
-	if st != StepHour && st != StepDay && st != StepMonth {
+	if st != StepQuarter && st != StepHour && st != StepDay && st != StepMonth {
 		return ConsumptionResult{}, ErrStep
 	}
 	key, m, ok := s.lookup(d, q)
@@ -119,7 +126,7 @@ func (s *Store) Consumption(d energy.DeviceID, q energy.Quantity, from, to time.
 			break
 		}
 	}
-	if st != StepHour && tier == "minute" && bounds[len(bounds)-1].Sub(bounds[0]) > 62*24*time.Hour {
+	if st != StepHour && st != StepQuarter && tier == "minute" && bounds[len(bounds)-1].Sub(bounds[0]) > 62*24*time.Hour {
 		tier = "quarter" // month-long steps: fewer points, same boundaries
 	}
 	res := ConsumptionResult{Device: d, Quantity: q, Unit: q.Unit(), Step: st, Legal: key.Legal, Tier: tier, Intervals: []Interval{}}

@@ -152,6 +152,16 @@ func TestExportAndConsumption(t *testing.T) {
 	if !c.Intervals[3].Estimated {
 		t.Errorf("hour with replacement not estimated: %+v", c.Intervals[3])
 	}
+	// Quarters (the tariff slot): 150 per quarter, the wrap handled.
+	q, err := s.Consumption("meter", energy.ImportEnergy, t0.Add(2*time.Hour), t0.Add(3*time.Hour), StepQuarter)
+	if err != nil || len(q.Intervals) != 4 {
+		t.Fatalf("quarters: %v %d", err, len(q.Intervals))
+	}
+	for i, iv := range q.Intervals {
+		if iv.Value == nil || iv.Value.Cmp(energy.D(150, 0)) != 0 || iv.End.Sub(iv.Start) != 15*time.Minute {
+			t.Errorf("quarter %d: %+v", i, iv)
+		}
+	}
 	// Before the data: missing.
 	c, _ = s.Consumption("meter", energy.ImportEnergy, t0.Add(-2*time.Hour), t0, StepHour)
 	if !c.Intervals[0].Missing || c.Intervals[0].Value != nil {

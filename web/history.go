@@ -81,7 +81,7 @@ func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, storage.ErrPoints):
 		badParam(w, r, "points", "bad_int", "points", storage.MaxPoints, r.URL.Query().Get("points"))
 	case errors.Is(err, storage.ErrStep):
-		badParam(w, r, "step", "bad_step", "hour, day, month")
+		badParam(w, r, "step", "bad_step", "quarter, hour, day, month")
 	case errors.Is(err, storage.ErrNotCounter):
 		badParam(w, r, "quantity", "not_counter", r.URL.Query().Get("quantity"))
 	case errors.Is(err, storage.ErrTooMany):
