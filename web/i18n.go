@@ -62,6 +62,7 @@ var messages = map[string]message{
 	"too_long":       {"%s is too long", "%s 过长"},
 	// tariff and DR
 	"no_tariff":      {"no tariff is configured", "尚未配置电价"},
+	"no_data":        {"no meter readings are stored for this range yet", "此时间范围内尚无电表读数"},
 	"invalid_tariff": {"the tariff has %d problem(s); nothing was changed", "电价配置有 %d 个问题，未做任何更改"},
 	"dr_unavailable": {"the demand-response engine is not active on this gateway yet", "本网关尚未启用需求响应引擎"},
 }

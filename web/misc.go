@@ -179,6 +179,8 @@ func (s *Server) tariffError(w http.ResponseWriter, r *http.Request, err error) 
 			badParam(w, r, bq.Param, "bad_step", "day, month")
 		case "range_too_long":
 			badParam(w, r, bq.Param, "range_too_long", "400 days")
+		case "no_data":
+			fail(w, r, http.StatusNotFound, "no_data", bq.Param)
 		default:
 			badParam(w, r, bq.Param, "from_after_to")
 		}

@@ -127,6 +127,11 @@ func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts ga
 		g.store.Close()
 		return nil, err
 	}
+	tariffs, err := newTariffService(g.store, log.With("sub", "tariff"))
+	if err != nil {
+		g.store.Close()
+		return nil, err
+	}
 	assets := ui.Assets()
 	if gopts.uiDir != "" {
 		assets = os.DirFS(gopts.uiDir)
@@ -137,7 +142,7 @@ func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts ga
 	g.web = web.New(web.Options{
 		Logger: log.With("sub", "web"), Health: g.health, Meter: g.link, Tokens: g.tokens, Users: g.users,
 		Now: clock.Now, History: g.store, Log: g.store, TLS: g.tls != nil, UI: assets,
-		Backup: g.store.Backup, System: g.system,
+		Backup: g.store.Backup, System: g.system, Tariff: tariffs,
 	})
 	g.health.OnChange(func(code string, active bool) {
 		log.Info("health", "condition", code, "active", active)

@@ -1,0 +1,301 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, api, isAbort } from '../api';
+import { Card, Icon, LegalBadge, Loading, Notice, PageHead } from '../components';
+import * as fmt from '../fmt';
+import { lang, t } from '../i18n';
+import { useStore } from '../store';
+import type { Consumption, Costs as CostsT, Interval } from '../types';
+import type { Chart } from '../chart';
+import { downloadCsv, fmtAxisTime, intervalsToData, loadChart } from './History';
+
+type Mode = 'day' | 'month';
+
+function periodRange(mode: Mode, anchor: Date): [Date, Date] {
+  if (mode === 'day') {
+    const a = new Date(anchor.getFullYear(), anchor.getMonth(), 1);
+    return [a, new Date(anchor.getFullYear(), anchor.getMonth() + 1, 1)];
+  }
+  return [new Date(anchor.getFullYear(), 0, 1), new Date(anchor.getFullYear() + 1, 0, 1)];
+}
+
+interface Data {
+  costs: CostsT | null;
+  noTariff: boolean;
+  imp: Interval[];
+  exp: Interval[];
+}
+
+function BarChart(props: { xs: number[]; ys: (number | null)[]; est: (number | null)[]; unit: string; label: string; range: [number, number]; fmtV: (v: number) => string }) {
+  const box = useRef<HTMLDivElement>(null);
+  const chart = useRef<Chart | null>(null);
+  useStore(lang);
+  useEffect(() => {
+    let dead = false;
+    void loadChart().then((mod) => {
+      const el = box.current;
+      if (dead || !el) return;
+      chart.current?.destroy();
+      el.textContent = '';
+      chart.current = new mod.Chart(
+        el,
+        {
+          kind: 'bars',
+          width: Math.max(280, el.clientWidth),
+          height: window.innerWidth < 600 ? 200 : 260,
+          labels: [props.label, t('hist.estimated')],
+          fmtX: fmtAxisTime,
+          fmtLegendX: (s) => fmt.date(s * 1000),
+          fmtY: (v) => props.fmtV(v),
+          fmtLegendY: (v) => (v === null ? '–' : props.fmtV(v)),
+          ariaLabel: props.label,
+          onDraw: () => performance.mark('gwd:chart-drawn'),
+        },
+        [props.xs, props.ys, props.est],
+        [props.range[0] / 1000, props.range[1] / 1000],
+      );
+    });
+    return () => {
+      dead = true;
+    };
+  }, [JSON.stringify([props.xs, props.ys, props.est, props.range]), lang.get()]);
+  useEffect(() => {
+    const el = box.current;
+    if (!el || typeof ResizeObserver === 'undefined') return undefined;
+    const ro = new ResizeObserver(() => chart.current?.resize(el.clientWidth, window.innerWidth < 600 ? 200 : 260));
+    ro.observe(el);
+    return () => {
+      ro.disconnect();
+      chart.current?.destroy();
+      chart.current = null;
+    };
+  }, []);
+  return <div class="chart" ref={box} id="costs-chart" data-points={props.xs.length} />;
+}
+
+export function Costs() {
+  useStore(lang);
+  const [mode, setMode] = useState<Mode>('day');
+  const [anchor, setAnchor] = useState(() => new Date());
+  const [data, setData] = useState<Data | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [from, to] = periodRange(mode, anchor);
+
+  useEffect(() => {
+    const ac = new AbortController();
+    const q = `from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}&step=${mode}`;
+    setLoading(true);
+    setError(null);
+    (async () => {
+      try {
+        const costs = await api<CostsT>(`/costs?${q}`, { signal: ac.signal });
+        setData({ costs, noTariff: false, imp: [], exp: [] });
+      } catch (e) {
+        if (isAbort(e)) return;
+        if (!(e instanceof ApiError) || e.code !== 'no_tariff') throw e;
+        const [imp, exp] = await Promise.all([
+          api<Consumption>(`/consumption?device=meter&quantity=energy_import&${q}`, { signal: ac.signal }),
+          api<Consumption>(`/consumption?device=meter&quantity=energy_export&${q}`, { signal: ac.signal }).catch(() => ({ unit: 'Wh', intervals: [] }) as Consumption),
+        ]);
+        setData({ costs: null, noTariff: true, imp: imp.intervals ?? [], exp: exp.intervals ?? [] });
+      }
+    })()
+      .catch((e) => {
+        if (!isAbort(e)) setError(e instanceof ApiError ? e : new ApiError(0, 'unexpected', String(e), undefined, {}));
+      })
+      .finally(() => {
+        if (!ac.signal.aborted) setLoading(false);
+      });
+    return () => ac.abort();
+  }, [mode, from.getTime(), to.getTime()]);
+
+  const move = (n: number) => {
+    const d = new Date(anchor);
+    if (mode === 'day') d.setMonth(d.getMonth() + n, 1);
+    else d.setFullYear(d.getFullYear() + n, 0, 1);
+    setAnchor(d);
+  };
+  const periodLabel = mode === 'day' ? fmt.monthLabel(from) : fmt.yearLabel(from);
+  const stepLabel = (s: string) => (mode === 'day' ? fmt.dayLabel(s) : fmt.monthLabel(s));
+  const isCurrent = Date.now() >= from.getTime() && Date.now() < to.getTime();
+
+  let body = null;
+  if (data?.noTariff) {
+    const { xs, data: arr } = intervalsToData(data.imp, 1000);
+    const total = data.imp.reduce((a, i) => a + (i.value ?? 0), 0) / 1000;
+    const totalExp = data.exp.reduce((a, i) => a + (i.value ?? 0), 0) / 1000;
+    const expBy = new Map(data.exp.map((i) => [i.start, i]));
+    body = (
+      <>
+        <Notice kind="warn" id="no-tariff-notice" role="status">
+          <strong>{t('costs.noTariffTitle')}</strong> {t('costs.noTariffBody')}{' '}
+          <a href="#/settings?section=tariff">{t('costs.configure')}</a>
+        </Notice>
+        <Card title={t('costs.energyTitle', { period: periodLabel })} class="card-wide" id="costs-energy" actions={<LegalBadge legal />}>
+          <BarChart xs={xs} ys={arr[0] ?? []} est={arr[1] ?? []} unit="kWh" label={t('costs.import')} range={[from.getTime(), to.getTime()]} fmtV={(v) => `${fmt.num(v, 1)} kWh`} />
+          <dl class="kv kv-inline">
+            <div><dt>{t('costs.import')}</dt><dd id="energy-total">{fmt.kwh(total)} kWh</dd></div>
+            <div><dt>{t('costs.export')}</dt><dd>{fmt.kwh(totalExp)} kWh</dd></div>
+          </dl>
+          <div class="table-wrap">
+            <table class="table">
+              <caption class="sr-only">{t('costs.energyTitle', { period: periodLabel })}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{mode === 'day' ? t('costs.day') : t('costs.month')}</th>
+                  <th scope="col" class="num">{t('costs.import')} (kWh)</th>
+                  <th scope="col" class="num">{t('costs.export')} (kWh)</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.imp.map((i) => (
+                  <tr key={i.start} class={i.estimated ? 'est' : ''}>
+                    <th scope="row">
+                      {stepLabel(i.start)}
+                      {i.estimated && <span class="muted small"> · {t('hist.estimated')}</span>}
+                    </th>
+                    <td class="num">{i.value === null ? '–' : fmt.kwh(i.value / 1000)}</td>
+                    <td class="num">{fmt.kwh((expBy.get(i.start)?.value ?? null) === null ? null : (expBy.get(i.start)?.value as number) / 1000)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </Card>
+      </>
+    );
+  } else if (data?.costs) {
+    const c = data.costs;
+    const steps = c.steps ?? [];
+    const bandNames = [...new Set(steps.flatMap((s) => (s.bands ?? []).map((b) => b.band)))];
+    const sum = (f: (s: (typeof steps)[number]) => number) => steps.reduce((a, s) => a + (f(s) || 0), 0);
+    const xs = steps.map((s) => (Date.parse(s.start) + Date.parse(s.end)) / 2000);
+    const ys = steps.map((s) => s.total);
+    const tier = c.tier;
+    body = (
+      <>
+        {tier && (
+          <Card title={t('costs.tier')} id="costs-tier">
+            <p>
+              {t('costs.tierText', {
+                step: tier.step,
+                kwh: fmt.kwh(tier.consumed_kwh, 0),
+                period: t(tier.period === 'annual' ? 'costs.periodAnnual' : tier.period === 'monthly' ? 'costs.periodMonthly' : 'costs.periodOther'),
+                since: fmt.date(tier.start),
+              })}
+            </p>
+            {tier.next_step_kwh !== null ? (
+              <>
+                <progress max={tier.next_step_kwh} value={Math.min(tier.consumed_kwh, tier.next_step_kwh)} aria-label={t('costs.tierProgress')} />
+                <p class="muted small">{t('costs.tierNext', { kwh: fmt.kwh(tier.next_step_kwh, 0), left: fmt.kwh(Math.max(0, tier.next_step_kwh - tier.consumed_kwh), 0) })}</p>
+              </>
+            ) : (
+              <p class="muted small">{t('costs.tierTop')}</p>
+            )}
+          </Card>
+        )}
+        <Card
+          title={t('costs.costTitle', { period: periodLabel })}
+          class="card-wide"
+          id="costs-table-card"
+          actions={
+            <button
+              type="button"
+              class="btn btn-secondary btn-small"
+              onClick={() =>
+                downloadCsv(`gatewayd-costs-${mode}-${from.toISOString().slice(0, 10)}.csv`, [
+                  ['start', 'end', 'currency', 'import_kwh', 'export_kwh', 'import_cost', 'export_credit', 'fixed', 'total', ...bandNames.flatMap((b) => [`${b}_kwh`, `${b}_cost`])],
+                  ...steps.map((s) => [s.start, s.end, c.currency, s.import_kwh, s.export_kwh, s.import_cost, s.export_credit, s.fixed, s.total, ...bandNames.flatMap((b) => { const x = s.bands?.find((y) => y.band === b); return [x?.kwh ?? '', x?.cost ?? '']; })]),
+                ])
+              }
+            >
+              <Icon name="download" size={16} /> {t('hist.csv')}
+            </button>
+          }
+        >
+          <BarChart xs={xs} ys={ys} est={ys.map(() => null)} unit={c.currency} label={t('costs.total')} range={[from.getTime(), to.getTime()]} fmtV={(v) => fmt.money(v, c.currency)} />
+          <dl class="kv kv-inline">
+            <div><dt>{t('costs.total')}</dt><dd id="costs-total">{fmt.money(sum((s) => s.total), c.currency)}</dd></div>
+            <div><dt>{t('costs.import')}</dt><dd>{fmt.kwh(sum((s) => s.import_kwh))} kWh</dd></div>
+            <div><dt>{t('costs.export')}</dt><dd>{fmt.kwh(sum((s) => s.export_kwh))} kWh</dd></div>
+          </dl>
+          <div class="table-wrap">
+            <table class="table" id="costs-table">
+              <caption class="sr-only">{t('costs.costTitle', { period: periodLabel })}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{mode === 'day' ? t('costs.day') : t('costs.month')}</th>
+                  <th scope="col" class="num">kWh</th>
+                  {bandNames.map((b) => (
+                    <th scope="col" class="num" key={b}>
+                      {fmt.bandName(b)}
+                    </th>
+                  ))}
+                  <th scope="col" class="num">{t('costs.fixed')}</th>
+                  <th scope="col" class="num">{t('costs.exportCredit')}</th>
+                  <th scope="col" class="num">{t('costs.total')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {steps.map((s) => (
+                  <tr key={s.start}>
+                    <th scope="row">{stepLabel(s.start)}</th>
+                    <td class="num">{fmt.kwh(s.import_kwh)}</td>
+                    {bandNames.map((b) => {
+                      const x = s.bands?.find((y) => y.band === b);
+                      return (
+                        <td class="num" key={b} title={x ? `${fmt.kwh(x.kwh)} kWh` : undefined}>
+                          {x ? fmt.money(x.cost, c.currency) : '–'}
+                        </td>
+                      );
+                    })}
+                    <td class="num">{fmt.money(s.fixed, c.currency)}</td>
+                    <td class="num">{fmt.money(s.export_credit, c.currency)}</td>
+                    <td class="num strong">{fmt.money(s.total, c.currency)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <p class="note">{t('costs.note')}</p>
+        </Card>
+      </>
+    );
+  }
+
+  return (
+    <div class="page page-costs">
+      <PageHead title={t('costs.title')} />
+      <Card class="card-wide controls-card">
+        <div class="range-bar">
+          <div class="seg" role="group" aria-label={t('costs.per')}>
+            <button type="button" class={`seg-btn ${mode === 'day' ? 'active' : ''}`} aria-pressed={mode === 'day'} onClick={() => setMode('day')}>
+              {t('costs.perDay')}
+            </button>
+            <button type="button" class={`seg-btn ${mode === 'month' ? 'active' : ''}`} aria-pressed={mode === 'month'} onClick={() => setMode('month')}>
+              {t('costs.perMonth')}
+            </button>
+          </div>
+          <div class="seg" role="group" aria-label={t('hist.navigate')}>
+            <button type="button" class="seg-btn" onClick={() => move(-1)} aria-label={t('costs.prev')} title={t('costs.prev')}>
+              <Icon name="left" size={18} />
+            </button>
+            <span class="seg-label" aria-live="polite">
+              {periodLabel}
+            </span>
+            <button type="button" class="seg-btn" onClick={() => move(1)} disabled={isCurrent} aria-label={t('costs.next')} title={t('costs.next')}>
+              <Icon name="right" size={18} />
+            </button>
+          </div>
+        </div>
+      </Card>
+      {error && (
+        <Notice kind="bad" role="alert">
+          {error.message}
+        </Notice>
+      )}
+      {loading && !data && <Loading />}
+      {body}
+    </div>
+  );
+}

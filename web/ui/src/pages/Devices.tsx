@@ -1,0 +1,103 @@
+import { Badge, Card, LegalBadge, Loading, Notice, PageHead } from '../components';
+import * as fmt from '../fmt';
+import { useApi, useNow } from '../hooks';
+import { t, tx } from '../i18n';
+import type { Device } from '../types';
+
+const stateKind = { online: 'ok', offline: 'bad', unknown: 'muted' } as const;
+
+function valueText(v: number | null, unit: string): string {
+  if (v === null) return '–';
+  if (unit === 'Wh' && Math.abs(v) >= 1000) return `${fmt.num(v / 1000, 2, 2)} kWh`;
+  if (unit === 'W') {
+    const p = fmt.power(v);
+    return `${v < 0 ? '−' : ''}${p.value} ${p.unit}`;
+  }
+  const digits = Math.abs(v) >= 100 ? 1 : Math.abs(v) >= 1 ? 2 : 3;
+  return `${fmt.num(v, digits)}${unit ? ' ' + unit : ''}`;
+}
+
+function DeviceCard({ d, now }: { d: Device; now: number }) {
+  return (
+    <Card
+      title={d.name}
+      id={`device-${d.id}`}
+      class="card-wide device"
+      actions={
+        <>
+          <Badge kind={stateKind[d.state] ?? 'muted'}>{tx('state.' + d.state, d.state)}</Badge>
+          <LegalBadge legal={d.legal} />
+        </>
+      }
+    >
+      <dl class="kv kv-inline small">
+        <div>
+          <dt>{t('dev.kind')}</dt>
+          <dd>{tx('kind.' + d.kind, d.kind)}</dd>
+        </div>
+        <div>
+          <dt>{t('dev.transport')}</dt>
+          <dd>{d.transport}</dd>
+        </div>
+        <div>
+          <dt>{t('dev.freshness')}</dt>
+          <dd class="freshness">
+            {d.last_seen ? t('dev.updated', { ago: fmt.ago(d.last_seen, now) }) : t('dev.neverSeen')}{' '}
+            {!d.fresh && <Badge kind="warn">{t('now.stale')}</Badge>}
+          </dd>
+        </div>
+      </dl>
+      {d.values && d.values.length > 0 ? (
+        <div class="table-wrap">
+          <table class="table">
+            <caption class="sr-only">{t('dev.valuesOf', { name: d.name })}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('dev.quantity')}</th>
+                <th scope="col" class="num">{t('dev.value')}</th>
+                <th scope="col">{t('dev.measured')}</th>
+                <th scope="col">{t('dev.source')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.values.map((v) => (
+                <tr key={v.quantity}>
+                  <th scope="row">
+                    {fmt.quantityName(v.quantity)} <span class="muted small mono">{v.quantity}</span>
+                  </th>
+                  <td class="num">{valueText(v.value, v.unit)}</td>
+                  <td>{v.measured ? fmt.time(v.measured) : '–'}</td>
+                  <td>
+                    <LegalBadge legal={v.legal} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : (
+        <p class="muted">{t('dev.noValues')}</p>
+      )}
+    </Card>
+  );
+}
+
+export function Devices() {
+  const res = useApi<{ devices: Device[] }>('/devices', 5000);
+  const now = useNow(1000);
+  const list = res.data?.devices ?? [];
+  return (
+    <div class="page page-devices">
+      <PageHead title={t('dev.title')} />
+      <p class="lead">{t('dev.intro')}</p>
+      {res.error && !res.data && <Notice kind="bad" role="alert">{res.error.message}</Notice>}
+      {res.loading && !res.data && <Loading />}
+      <div class="cards" id="device-list">
+        {list.map((d) => (
+          <DeviceCard key={d.id} d={d} now={now} />
+        ))}
+      </div>
+      {res.data && list.length <= 1 && <p class="muted small">{t('dev.more')}</p>}
+    </div>
+  );
+}
