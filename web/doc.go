@@ -1,44 +1,61 @@
-// Package web is gatewayd's HTTP API.
+// Package web is gatewayd's HTTP server: the JSON API under /api/v1, the
+// live stream, authentication (users, sessions, API tokens), the TLS
+// certificate, and the embedded web UI at /.
 //
-// # Routes
+// # Routes and who may call them
 //
-// All routes are under /api/v1 and answer JSON (Content-Type
-// application/json). Only GET and HEAD are allowed; other methods get 405
-// with an Allow header.
+// routes.go holds the one route table: method, path, and the permission
+// each route needs (public, read, control, admin, self). dispatch checks
+// the method (405 with Allow), authenticates (bearer token first, else the
+// session cookie), authorises (401 without credentials, 403 when the role
+// or scope does not allow it) and, for state-changing requests, checks
+// CSRF: the Origin (or Sec-Fetch-Site) must be this server, and a cookie
+// session must send its token in X-CSRF-Token. Public POSTs (login, setup)
+// need a JSON body, so a plain HTML form cannot post them. A test walks
+// the table with every kind of caller.
 //
-//	GET /api/v1/health        no authentication
-//	GET /api/v1/meter         bearer token
-//	GET /api/v1/series        bearer token (history.go)
-//	GET /api/v1/consumption   bearer token
-//	GET /api/v1/events        bearer token
-//	GET /api/v1/export        bearer token, streamed CSV or JSON lines
+//	public   health, session, login, setup
+//	read     viewer or admin session, read or control token
+//	control  admin session, control token
+//	admin    admin session only (users, tokens, tariff, backup)
+//	self     any session (logout, own password)
+//
+// Unknown /api routes answer 401 before 404, so route names do not leak.
+// The README lists the routes; web/ui/CONTRACT.md gives their JSON.
+//
+// # Users, sessions, setup
+//
+// Users (users.go) live in <state>/users.json, 0600, with argon2id hashes
+// (DefaultKDF, at most MaxHashing at once). With no user, New makes a
+// one-time setup token; the daemon prints the link; the first POST
+// /api/v1/setup with it creates the admin and voids it. Sessions
+// (sessions.go) are in memory, keyed by the SHA-256 of their id, idle
+// SessionIdle, at most SessionMaxAge, MaxSessions in all. The login
+// throttle locks a client (IPv4 address or IPv6 /64) out after
+// LoginFreeFailures failures, LockoutBase doubling to LockoutMax.
+//
+// # Errors and languages
+//
+// Every error is {"error", "code", "param"}: code is stable (i18n.go
+// lists them), error is English or Simplified Chinese after
+// Accept-Language.
+//
+// # Live stream
+//
+// GET /api/v1/stream is Server-Sent Events: meter (polled every
+// StreamPoll, sent when a reading is newer), health (on change) and log
+// (events written by the daemon). At most MaxStreams clients; a slow
+// client loses old log entries, never slows the gateway.
+//
+// # Tokens
+//
+// API tokens (tokens.go) are created with `gatewayd token create` or the
+// UI, shown once, stored only as SHA-256 hashes in <state>/tokens.json
+// (0600), and carry scope read or control. A token created while the
+// daemon runs is accepted without a restart.
 //
 // History routes take from and to as RFC 3339 (default: the last 24 h, 7
-// days for events); bad input gets 400 with {"error", "param"} naming the
-// parameter. Their fields are documented in the README.
-//
-// # Authentication
-//
-// Every /api/v1 route except /api/v1/health, including unknown ones,
-// requires an API token:
-//
-//	Authorization: Bearer gwd_...
-//
-// Tokens are created with `gatewayd token create --state DIR --name NAME`,
-// shown once, and stored only as SHA-256 hashes in <state>/tokens.json
-// (mode 0600). A token
-// created while the daemon runs is accepted without a restart. A missing or
-// wrong token gets 401 with WWW-Authenticate: Bearer. An unknown route gets
-// 404 only after authentication, so route names do not leak.
-//
-// # Errors
-//
-// Every error is JSON with an HTTP status code:
-//
-//	{"error": "invalid bearer token"}
-//
-// 401 missing or wrong token, 404 unknown route, 405 wrong method, 503 the
-// meter is not available (not configured or not started).
+// days for events); bad input gets 400 naming the parameter.
 //
 // # GET /api/v1/health
 //
@@ -95,10 +112,14 @@
 //
 // # Security
 //
-// Every response carries X-Content-Type-Options: nosniff; API responses
-// also Cache-Control: no-store and Content-Security-Policy: default-src
-// 'none'. Request headers are limited to 16 KiB and must arrive within 5 s;
-// request bodies are limited to 64 KiB.
+// Every response carries X-Content-Type-Options: nosniff, X-Frame-Options:
+// DENY and Referrer-Policy: no-referrer; over TLS also HSTS. API responses
+// have Cache-Control: no-store and Content-Security-Policy: default-src
+// 'none'; the UI ContentSecurityPolicy (no inline script or style).
+// Request headers are limited to 16 KiB and must arrive within 5 s;
+// request bodies are limited to 64 KiB. TLS: LoadOrCreateCert makes an
+// ECDSA P-256 certificate valid 20 years on first start; Fingerprint is
+// what the daemon logs.
 //
 // # Concurrency
 //
@@ -109,7 +130,7 @@
 //
 // # Caveats
 //
-// Serve plain HTTP on loopback only; TLS is not set up here. Two processes
+// The config refuses plain HTTP off loopback. Two processes
 // creating tokens at the same instant can lose one of the two (the file is
 // replaced atomically but not locked). A corrupt tokens.json makes every
 // token fail (fail closed) until it is fixed.
