@@ -43,19 +43,25 @@ type credentials struct {
 	Password string `json:"password"`
 }
 
+// credentialsIn reads the credentials of a login or setup unless the
+// client is locked out (then it answers 429 itself).
+func (s *Server) credentialsIn(w http.ResponseWriter, r *http.Request) (client string, c credentials, ok bool) {
+	client = clientKey(r)
+	if d := s.throttle.blocked(client); d > 0 {
+		retryAfter(w, r, d)
+		return client, c, false
+	}
+	return client, c, readJSON(w, r, &c)
+}
+
 // POST /api/v1/setup {token, user, password}: the first admin.
 func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Users == nil {
 		fail(w, r, http.StatusServiceUnavailable, "unavailable", "", "users")
 		return
 	}
-	client := clientKey(r)
-	if d := s.throttle.blocked(client); d > 0 {
-		retryAfter(w, r, d)
-		return
-	}
-	var c credentials
-	if !readJSON(w, r, &c) {
+	client, c, ok := s.credentialsIn(w, r)
+	if !ok {
 		return
 	}
 	s.setupMu.Lock()
@@ -128,13 +134,8 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusServiceUnavailable, "unavailable", "", "users")
 		return
 	}
-	client := clientKey(r)
-	if d := s.throttle.blocked(client); d > 0 {
-		retryAfter(w, r, d)
-		return
-	}
-	var c credentials
-	if !readJSON(w, r, &c) {
+	client, c, ok := s.credentialsIn(w, r)
+	if !ok {
 		return
 	}
 	if len(c.User) > 128 || len(c.Password) > 4*MaxPassword {

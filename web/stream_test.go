@@ -246,7 +246,4 @@ func TestSelfSignedCert(t *testing.T) {
 	if _, _, _, err := LoadOrCreateCert(dir, nil, now); err == nil {
 		t.Error("corrupt cert accepted")
 	}
-	if !IsLoopback("127.0.0.1:80") || !IsLoopback("[::1]:80") || IsLoopback(":80") || IsLoopback("0.0.0.0:80") || IsLoopback("192.168.1.2:80") {
-		t.Error("IsLoopback")
-	}
 }

@@ -208,15 +208,7 @@ func (u *Users) Add(name, password, role string, onlyFirst bool) error {
 // Authenticate checks name and password. Unknown users take as long as
 // known ones. A success records the login time.
 func (u *Users) Authenticate(name, password string) (UserInfo, bool) {
-	u.mu.Lock()
-	_ = u.reloadLocked(false)
-	i := u.indexLocked(name)
-	h := u.dummy
-	if i >= 0 {
-		h = u.users[i].Hash
-	}
-	u.mu.Unlock()
-	ok := u.verify(h, password) && i >= 0
+	h, ok := u.check(name, password)
 	if !ok {
 		return UserInfo{}, false
 	}
@@ -225,7 +217,7 @@ func (u *Users) Authenticate(name, password string) (UserInfo, bool) {
 	if err := u.reloadLocked(true); err != nil {
 		return UserInfo{}, false
 	}
-	i = u.indexLocked(name)
+	i := u.indexLocked(name)
 	if i < 0 || u.users[i].Hash != h { // deleted or changed meanwhile
 		return UserInfo{}, false
 	}
@@ -237,6 +229,20 @@ func (u *Users) Authenticate(name, password string) (UserInfo, bool) {
 	return users[i].UserInfo, true
 }
 
+// check verifies name's password and returns the hash it matched.
+// Unknown users cost a hash too, so timing does not tell who exists.
+func (u *Users) check(name, password string) (hash string, ok bool) {
+	u.mu.Lock()
+	_ = u.reloadLocked(false)
+	i := u.indexLocked(name)
+	h := u.dummy
+	if i >= 0 {
+		h = u.users[i].Hash
+	}
+	u.mu.Unlock()
+	return h, u.verify(h, password) && i >= 0
+}
+
 // SetPassword replaces name's password. If old is non-nil it must match
 // the current password.
 func (u *Users) SetPassword(name string, old *string, password string) error {
@@ -244,15 +250,7 @@ func (u *Users) SetPassword(name string, old *string, password string) error {
 		return fmt.Errorf("web: user %q: %w", name, ErrPassword)
 	}
 	if old != nil {
-		u.mu.Lock()
-		_ = u.reloadLocked(false)
-		i := u.indexLocked(name)
-		h := u.dummy
-		if i >= 0 {
-			h = u.users[i].Hash
-		}
-		u.mu.Unlock()
-		if !u.verify(h, *old) || i < 0 {
+		if _, ok := u.check(name, *old); !ok {
 			return fmt.Errorf("web: user %q: %w", name, ErrBadPassword)
 		}
 	}
