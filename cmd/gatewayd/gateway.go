@@ -41,9 +41,6 @@ type gateway struct {
 	web    *web.Server
 	ln     net.Listener
 	tls    *tls.Config
-	// uiDir serves the UI from disk (development) instead of the
-	// embedded assets.
-	uiDir string
 }
 
 func newLogger(c config.Log, w io.Writer) (*slog.Logger, error) {
