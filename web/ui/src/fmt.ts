@@ -81,7 +81,8 @@ export const yearLabel = (v: string | number | Date) => df({ year: 'numeric' }).
 /** "3 s ago" style, relative to now (ms). */
 export function ago(v: string | number | Date | null | undefined, now = Date.now()): string {
   if (v === null || v === undefined) return t('common.never');
-  const s = Math.round((now - toDate(v).getTime()) / 1000);
+  // Clocks of gateway and browser may differ by a little: never "in 1 s".
+  const s = Math.max(0, Math.round((now - toDate(v).getTime()) / 1000));
   const k = 'r' + lang.get();
   let f = cache.get(k) as Intl.RelativeTimeFormat | undefined;
   if (!f) cache.set(k, (f = new Intl.RelativeTimeFormat(lang.get(), { numeric: 'auto', style: 'short' })));

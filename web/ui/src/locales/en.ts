@@ -197,6 +197,7 @@ export const en = {
   'hist.missingN': 'Missing intervals',
   'hist.flagged': 'Estimated, missing or noted intervals',
   'hist.empty': 'No data in this range.',
+  'hist.noHistoryYet': 'No history of this quantity is stored yet. The gateway writes its history about once a minute.',
   'hist.chartLabel': 'Chart of {q} over the selected time range',
   'hist.noGasWater': 'No gas or water meter connected yet.',
   'hist.noteBand': 'The shaded band shows the lowest and highest value in each point’s interval, the line the mean.',
@@ -235,7 +236,7 @@ export const en = {
 
   'dr.title': 'Grid events',
   'dr.intro': 'Demand response: when the grid asks your home to use less, it shows here – and so does every action the gateway took.',
-  'dr.unavailableTitle': 'Demand response is not active.',
+  'dr.unavailableBody': 'Events from your utility will appear here once it is; the logs below are kept either way.',
   'dr.unavailable': 'The demand-response engine is not active on this gateway yet.',
   'dr.active': 'Active now',
   'dr.upcoming': 'Upcoming',

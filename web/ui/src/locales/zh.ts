@@ -199,6 +199,7 @@ export const zh: Record<keyof typeof en, string> = {
   'hist.missingN': '缺失区间',
   'hist.flagged': '估算、缺失或带备注的区间',
   'hist.empty': '此时间范围内没有数据。',
+  'hist.noHistoryYet': '尚未存储此数据项的历史。网关大约每分钟写入一次历史数据。',
   'hist.chartLabel': '所选时间范围内{q}的图表',
   'hist.noGasWater': '尚未连接燃气表或水表。',
   'hist.noteBand': '阴影带表示每个点区间内的最低值和最高值，曲线为平均值。',
@@ -237,7 +238,7 @@ export const zh: Record<keyof typeof en, string> = {
 
   'dr.title': '需求响应',
   'dr.intro': '当电网请求您家减少用电时，会在这里显示；网关执行的每一次操作也都记录在此。',
-  'dr.unavailableTitle': '需求响应未启用。',
+  'dr.unavailableBody': '启用后，电力公司发来的事件会显示在这里；下面的日志始终保留。',
   'dr.unavailable': '本网关尚未启用需求响应引擎。',
   'dr.active': '正在进行',
   'dr.upcoming': '即将开始',

@@ -155,7 +155,7 @@ export function DR() {
       <p class="lead">{t('dr.intro')}</p>
       {unavailable ? (
         <Notice kind="info" id="dr-unavailable" role="status">
-          <strong>{t('dr.unavailableTitle')}</strong> {dr.error?.message || t('dr.unavailable')}
+          <strong>{t('dr.unavailable')}</strong> {t('dr.unavailableBody')}
         </Notice>
       ) : dr.error ? (
         <Notice kind="bad" role="alert">

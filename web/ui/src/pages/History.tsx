@@ -509,11 +509,16 @@ export function History() {
           </>
         }
       >
-        {error && (
-          <Notice kind="bad" role="alert">
-            {error.message}
-          </Notice>
-        )}
+        {error &&
+          (error.code === 'unknown_series' && dev ? (
+            <p class="muted" id="hist-no-history">
+              {t('hist.noHistoryYet')}
+            </p>
+          ) : (
+            <Notice kind="bad" role="alert">
+              {error.message}
+            </Notice>
+          ))}
         <div class="chart" ref={boxRef} id="hist-chart" data-points={shownCount} data-kind={shown?.kind ?? ''} />
         {shown && shownCount === 0 && !loading && <p class="muted" id="hist-empty">{t('hist.empty')}</p>}
         {summary}

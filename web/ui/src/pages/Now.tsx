@@ -175,11 +175,11 @@ function GridValues({ m }: { m: Meter }) {
       <div class="grid-values">
         <div>
           <h3 class="small-head">{t('q.voltage')}</h3>
-          <dl class="kv kv-small">{phases(m.voltage_v, 'V', 1)}</dl>
+          <dl class="phases">{phases(m.voltage_v, 'V', 1)}</dl>
         </div>
         <div>
           <h3 class="small-head">{t('q.current')}</h3>
-          <dl class="kv kv-small">{phases(m.current_a, 'A', 2)}</dl>
+          <dl class="phases">{phases(m.current_a, 'A', 2)}</dl>
         </div>
         <div>
           <h3 class="small-head">{t('q.frequency')}</h3>

@@ -1,0 +1,464 @@
+// Browser tests of the household UI: real headless Chromium (Debian's) against
+// the real gatewayd binary running `demo` on a fresh state dir.
+//   GATEWAYD_BIN (default ../../bin/gatewayd), GATEWAYD_UI_DIR (optional --ui-dir),
+//   CHROMIUM_PATH (default /usr/bin/chromium).
+// Screenshots of every page (desktop and phone) go to test-artifacts/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { artifacts, doSetup, launchBrowser, login, startGateway } from './lib.mjs';
+
+const require = createRequire(import.meta.url);
+const axePath = require.resolve('axe-core/axe.min.js');
+
+const ADMIN = { user: 'anna', password: 'correct horse battery' };
+const VIEWER = { user: 'ben', password: 'viewer password 1' };
+const PAGES = ['now', 'history', 'costs', 'dr', 'devices', 'settings'];
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+
+let gw;
+let browser;
+let adminState; // storage state (cookies, localStorage) of the logged-in admin
+let viewerState;
+
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  gw = await startGateway(['--history', '2d']);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await gw?.stop();
+});
+
+/** A context (optionally with a saved login), with errors of the page collected. */
+async function open(opts = {}) {
+  const { state, viewport = DESKTOP, ...rest } = opts;
+  const ctx = await browser.newContext({
+    viewport,
+    locale: 'en-US',
+    acceptDownloads: true,
+    storageState: state,
+    ...rest,
+  });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(10000);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    // Failed fetches are reported as console errors: those the test expects
+    // (401/404/503 answers) are checked by the tests themselves.
+    if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) errors.push(m.text());
+  });
+  return { ctx, page, errors };
+}
+
+/** fetch() inside the page (same origin, with the session cookie and CSRF token). */
+function apiCall(page, method, path, body) {
+  return page.evaluate(
+    async ({ method, path, body }) => {
+      const s = await (await fetch('/api/v1/session')).json();
+      const res = await fetch('/api/v1' + path, {
+        method,
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': s.csrf ?? '' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let json = null;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        /* not JSON */
+      }
+      return { status: res.status, json };
+    },
+    { method, path, body },
+  );
+}
+
+async function gotoPage(page, name) {
+  await page.goto(gw.ui + '#/' + name);
+  await page.waitForSelector(`main[data-page="${name}"] h1`);
+}
+
+test('first start: setup through the one-time link, which is void afterwards', async () => {
+  assert.ok(gw.setup, 'the demo printed no setup link on a fresh state dir');
+  const { ctx, page, errors } = await open();
+  // Without a user, the app says to open the setup link from the log.
+  await page.goto(gw.ui);
+  await page.waitForSelector('#setup-required');
+  assert.match(await page.textContent('#setup-required'), /setup link/i);
+
+  await page.goto(gw.setup);
+  await page.waitForSelector('#setup-form');
+  // Client-side check: too short.
+  await page.fill('#setup-user', ADMIN.user);
+  await page.fill('#setup-password', 'short');
+  await page.fill('#setup-confirm', 'short');
+  await page.click('#setup-form button[type=submit]');
+  await page.waitForSelector('#setup-password-err');
+  // Server-side check: a bad user name is answered with param "user", shown at that field.
+  await page.fill('#setup-user', 'no spaces allowed!');
+  await page.fill('#setup-password', ADMIN.password);
+  await page.fill('#setup-confirm', ADMIN.password);
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/v1/setup')),
+    page.click('#setup-form button[type=submit]'),
+  ]);
+  assert.equal(res.status(), 400);
+  await page.waitForSelector('#setup-user-err');
+  assert.equal(await page.getAttribute('#setup-user', 'aria-invalid'), 'true');
+
+  await page.fill('#setup-user', ADMIN.user);
+  await page.click('#setup-form button[type=submit]');
+  await page.waitForSelector('main[data-page="now"]');
+  assert.match(await page.textContent('.topbar'), new RegExp(ADMIN.user));
+  adminState = await ctx.storageState();
+  assert.deepEqual(errors, []);
+  await ctx.close();
+
+  // The link is void now: the page says so, and the API refuses the token.
+  const other = await open();
+  await other.page.goto(gw.setup);
+  await other.page.waitForSelector('#setup-void');
+  const token = decodeURIComponent(gw.setup.split('#/setup/')[1]);
+  const again = await apiCall(other.page, 'POST', '/setup', { token, user: 'mallory', password: 'another password' });
+  assert.ok([403, 409].includes(again.status), `setup with a used token answered ${again.status}`);
+  const s = await apiCall(other.page, 'GET', '/session');
+  assert.equal(s.json.setup_required, false);
+  await other.ctx.close();
+});
+
+test('logout, wrong password, login', async () => {
+  // A session of its own, so the admin session of the other tests stays valid.
+  const { ctx, page, errors } = await open();
+  await login(page, gw.ui, ADMIN.user, ADMIN.password);
+  await gotoPage(page, 'now');
+  await page.click('#logout');
+  await page.waitForSelector('#login-form');
+  // The session is gone on the server too.
+  const s = await apiCall(page, 'GET', '/session');
+  assert.equal(s.json.authenticated, false);
+
+  await page.fill('#login-user', ADMIN.user);
+  await page.fill('#login-password', 'wrong password!');
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/v1/login')),
+    page.click('#login-form button[type=submit]'),
+  ]);
+  assert.equal(res.status(), 401);
+  const body = await res.json();
+  // Shown as is, at the field the server names (else for the whole form).
+  const sel = body.param ? `#login-${body.param}-err` : '#login-form .form-error';
+  await page.waitForSelector(sel);
+  assert.equal((await page.textContent(sel)).trim(), body.error);
+
+  await page.fill('#login-password', ADMIN.password);
+  await page.click('#login-form button[type=submit]');
+  await page.waitForSelector('main[data-page="now"]');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('Now page updates live over SSE', async () => {
+  const { ctx, page, errors } = await open({ state: adminState });
+  const streams = [];
+  page.on('request', (r) => {
+    if (r.url().endsWith('/api/v1/stream')) streams.push(r);
+  });
+  await gotoPage(page, 'now');
+  await page.waitForSelector('#power-value');
+  await page.waitForSelector('.live-dot[data-stream="open"]', { timeout: 10000 });
+  assert.ok(streams.length >= 1, 'no EventSource request to /api/v1/stream');
+  const first = await page.textContent('#last-update-time');
+  // The meter is polled every second; the stream pushes each reading.
+  await page.waitForFunction((t) => document.querySelector('#last-update-time')?.textContent !== t, first, { timeout: 8000 });
+  const marks = await page.evaluate(() => performance.getEntriesByName('gwd:interactive').length);
+  assert.equal(marks, 1, 'gwd:interactive marked once');
+  // Registers and link state are shown.
+  assert.match(await page.textContent('#import-kwh'), /\d/);
+  assert.match(await page.textContent('#card-registers'), /legal/);
+  assert.match(await page.textContent('#card-health'), /link up/);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('History: uPlot chart with data, zoom re-queries, CSV of what is shown', async () => {
+  const { ctx, page, errors } = await open({ state: adminState });
+  const series = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/api/v1/series?')) series.push(new URL(r.url()));
+  });
+  await page.goto(gw.ui + '#/history?range=day');
+  await page.waitForSelector('#hist-chart .uplot canvas', { timeout: 15000 });
+  await page.waitForFunction(() => Number(document.querySelector('#hist-chart')?.dataset.points) > 0, null, { timeout: 15000 });
+  const points = Number(await page.getAttribute('#hist-chart', 'data-points'));
+  assert.ok(points > 0);
+  assert.ok(series.length >= 1);
+  const asked = Number(series[0].searchParams.get('points'));
+  assert.ok(asked >= 50 && asked <= 10000, `points=${asked}`);
+  assert.ok(await page.evaluate(() => performance.getEntriesByName('gwd:chart-drawn').length > 0));
+  assert.ok(await page.evaluate(() => performance.getEntriesByName('gwd:chart', 'measure').length > 0));
+
+  // Zoom in: the chart stays drawn and the server is asked for the narrower range.
+  const before = series.length;
+  await page.click('#zoom-in');
+  await page.waitForFunction((n) => performance.getEntriesByName('gwd:chart', 'measure').length >= n, 2, { timeout: 10000 });
+  assert.ok(series.length > before, 'zoom did not re-query');
+  const a = series[0];
+  const b = series[series.length - 1];
+  const span = (u) => Date.parse(u.searchParams.get('to')) - Date.parse(u.searchParams.get('from'));
+  assert.ok(span(b) < span(a) * 0.75, 'zoomed range is not narrower');
+  assert.equal(await page.locator('#hist-chart .uplot canvas').count(), 1);
+
+  // CSV: exactly the shown points.
+  const shown = Number(await page.getAttribute('#hist-chart', 'data-points'));
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#csv-export')]);
+  const csv = readFileSync(await dl.path(), 'utf8').trim().split(/\r?\n/);
+  assert.equal(csv[0], 'time,device,quantity,unit,tier,legal,min,max,mean,first,last,n');
+  assert.equal(csv.length - 1, shown, 'CSV rows = shown points');
+  assert.ok(shown > 0);
+  assert.match(csv[1], /^\d{4}-\d\d-\d\dT.*,meter,power,W,/);
+
+  // Energy per hour as bars.
+  await page.selectOption('#hist-quantity', 'energy_import');
+  await page.waitForFunction(() => document.querySelector('#hist-chart')?.dataset.kind === 'bars', null, { timeout: 10000 });
+  await page.waitForFunction(() => Number(document.querySelector('#hist-chart')?.dataset.points) > 0, null, { timeout: 10000 });
+  assert.match(await page.textContent('#hist-chart-card'), /legal/);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('Costs without a tariff says so and shows energy only', async () => {
+  const { ctx, page, errors } = await open({ state: adminState });
+  const cost = page.waitForResponse((r) => r.url().includes('/api/v1/costs?'));
+  await gotoPage(page, 'costs');
+  const res = await cost;
+  assert.equal(res.status(), 404, `GET /costs without tariff answered ${res.status()} (contract: 404 no_tariff)`);
+  await page.waitForSelector('#no-tariff-notice');
+  assert.match(await page.textContent('#no-tariff-notice'), /no tariff/i);
+  await page.waitForSelector('#costs-chart .uplot canvas');
+  assert.match(await page.textContent('#energy-total'), /kWh/);
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('tariff editor: validation problems shown inline, nothing changed', async () => {
+  const { ctx, page, errors } = await open({ state: adminState });
+  await gotoPage(page, 'settings');
+  await page.waitForSelector('#tariff-yaml', { timeout: 10000 });
+  const bad = [
+    'tariff:',
+    '  timezone: Asia/Shanghai',
+    '  currency: CNY',
+    '  import:',
+    '    tou:',
+    '      default: 0.5',
+    '      zones:',
+    '        - { hours: "25-26", price: 0.62 }',
+    '',
+  ].join('\n');
+  await page.fill('#tariff-yaml', bad);
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/v1/tariff') && r.request().method() === 'PUT'),
+    page.click('#tariff-save'),
+  ]);
+  assert.equal(res.status(), 400);
+  const body = await res.json();
+  assert.equal(body.code, 'invalid_tariff');
+  assert.ok(body.problems?.length > 0, 'no problems listed');
+  await page.waitForSelector('#tariff-problems .problem');
+  const shown = await page.locator('#tariff-problems .problem').count();
+  assert.equal(shown, body.problems.length);
+  const p = body.problems[0];
+  assert.match(await page.textContent('#tariff-problems'), new RegExp(p.message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  if (p.line > 0) {
+    // The offending line is marked in the gutter and highlighted behind the text.
+    assert.equal(await page.locator(`.editor-backdrop .bl.bad[data-line="${p.line}"]`).count(), 1);
+    assert.ok((await page.locator('.editor-gutter .ln.bad').count()) >= 1);
+  }
+  assert.equal(await page.getAttribute('#tariff-yaml', 'aria-invalid'), 'true');
+  const after = await apiCall(page, 'GET', '/tariff');
+  assert.equal(after.json.configured, false, 'a rejected tariff changed something');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('demand response: notice or events with a working opt-out; intervention log', async () => {
+  const { ctx, page, errors } = await open({ state: adminState });
+  const drRes = page.waitForResponse((r) => r.url().endsWith('/api/v1/dr/events'));
+  await gotoPage(page, 'dr');
+  const res = await drRes;
+  await page.waitForSelector('#intervention-log');
+  await page.waitForSelector('#intervention-list, #intervention-list-empty');
+  if (res.status() === 503) {
+    assert.equal((await res.json()).code, 'dr_unavailable');
+    await page.waitForSelector('#dr-unavailable');
+    assert.match(await page.textContent('#dr-unavailable'), /not active/);
+    // The Now page shows no DR banner then.
+    await gotoPage(page, 'now');
+    await page.waitForSelector('#power-value');
+    assert.equal(await page.locator('#dr-banner').count(), 0);
+  } else {
+    assert.equal(res.status(), 200, `GET /dr/events answered ${res.status()}`);
+    const events = (await res.json()).events ?? [];
+    const open = events.filter((e) => (e.status === 'active' || e.status === 'pending') && !e.opted_out);
+    if (open.length) {
+      const ev = open[0];
+      const item = page.locator(`.dr-event[data-id="${ev.id}"]`);
+      await item.locator('button', { hasText: 'Opt out' }).click();
+      const [post] = await Promise.all([
+        page.waitForResponse((r) => r.url().includes(`/dr/events/${encodeURIComponent(ev.id)}/optout`)),
+        item.locator('button', { hasText: 'Yes, opt out' }).click(),
+      ]);
+      assert.equal(post.status(), 200, 'opt-out failed');
+      await page.waitForSelector('#optout-done');
+      const check = await apiCall(page, 'GET', '/dr/events');
+      assert.ok(check.json.events.find((e) => e.id === ev.id)?.opted_out, 'event not opted out');
+    } else {
+      await page.waitForSelector('#dr-active');
+    }
+  }
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+test('a viewer sees no admin settings', async () => {
+  const { ctx, page, errors } = await open({ state: adminState });
+  await gotoPage(page, 'settings');
+  await page.waitForSelector('#add-user-form');
+  // Bad input: the server's error at the field it names, nothing added.
+  await page.fill('#new-user', 'bad name!');
+  await page.fill('#new-user-pw', VIEWER.password);
+  await page.click('#add-user-form button[type=submit]');
+  await page.waitForSelector('#new-user-err');
+  await page.fill('#new-user', VIEWER.user);
+  await page.selectOption('#new-user-role', 'viewer');
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/v1/users') && r.request().method() === 'POST'),
+    page.click('#add-user-form button[type=submit]'),
+  ]);
+  assert.equal(res.status(), 201);
+  await page.waitForSelector(`#user-list [data-user="${VIEWER.user}"]`);
+  // The last admin cannot be demoted: the error is shown in the row.
+  await page.selectOption(`#user-${ADMIN.user}-role`, 'viewer');
+  await page.waitForSelector(`#user-${ADMIN.user}-err`);
+  assert.ok(errors.length === 0, errors.join('\n'));
+  await ctx.close();
+
+  const v = await open();
+  await login(v.page, gw.ui, VIEWER.user, VIEWER.password);
+  viewerState = await v.ctx.storageState();
+  await gotoPage(v.page, 'settings');
+  await v.page.waitForSelector('#settings-system dl');
+  for (const sel of ['#settings-users', '#settings-tokens', '#settings-tariff', '#backup-link']) {
+    assert.equal(await v.page.locator(sel).count(), 0, `viewer sees ${sel}`);
+  }
+  for (const sel of ['#settings-language', '#settings-password', '#settings-system', '#viewer-note']) {
+    assert.equal(await v.page.locator(sel).count(), 1, `viewer misses ${sel}`);
+  }
+  const users = await apiCall(v.page, 'GET', '/users');
+  assert.equal(users.status, 403);
+  await gotoPage(v.page, 'dr');
+  assert.equal(await v.page.locator('.optout').count(), 0, 'viewer sees an opt-out button');
+  assert.deepEqual(v.errors, []);
+  await v.ctx.close();
+});
+
+test('language switch to Chinese', async () => {
+  const { ctx, page, errors } = await open({ state: adminState });
+  const langs = [];
+  page.on('request', (r) => {
+    if (r.url().includes('/api/v1/') && !r.url().endsWith('/stream')) langs.push(r.headers()['accept-language']);
+  });
+  await gotoPage(page, 'now');
+  await page.selectOption('#lang-select', 'zh-CN');
+  await page.waitForFunction(() => document.querySelector('h1')?.textContent === '实时');
+  assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+  assert.match(await page.textContent('nav'), /历史/);
+  // Remembered across reloads; API calls ask for Chinese.
+  langs.length = 0;
+  await page.reload();
+  await page.waitForSelector('main[data-page="now"]');
+  await page.waitForFunction(() => document.querySelector('h1')?.textContent === '实时');
+  assert.ok(langs.length > 0 && langs.every((l) => l === 'zh-CN'), `Accept-Language: ${langs.join(', ')}`);
+  // A localised server error, shown as is.
+  await gotoPage(page, 'settings');
+  await page.fill('#pw-old', 'wrong password!!');
+  await page.fill('#pw-new', 'a new password 123');
+  await page.fill('#pw-confirm', 'a new password 123');
+  await page.click('#password-form button[type=submit]');
+  await page.waitForSelector('#pw-old-err, #password-form .form-error');
+  assert.match(await page.textContent('#password-form'), /[\u4e00-\u9fff]/);
+  await page.selectOption('#lang-select', 'en');
+  await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'Settings');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
+async function noHorizontalScroll(page, what) {
+  const { sw, cw } = await page.evaluate(() => ({ sw: document.documentElement.scrollWidth, cw: document.documentElement.clientWidth }));
+  assert.ok(sw <= cw, `${what}: horizontal scroll (${sw} > ${cw})`);
+}
+
+test('phone and desktop: no horizontal scroll on every page; screenshots', async () => {
+  for (const [kind, viewport] of [
+    ['phone', PHONE],
+    ['desktop', DESKTOP],
+  ]) {
+    const { ctx, page, errors } = await open({ state: adminState, viewport, isMobile: kind === 'phone', hasTouch: kind === 'phone' });
+    for (const name of PAGES) {
+      await gotoPage(page, name);
+      await page.waitForLoadState('networkidle').catch(() => {});
+      if (name === 'history' || name === 'costs') await page.waitForSelector('.uplot canvas', { timeout: 10000 }).catch(() => {});
+      await page.waitForTimeout(300);
+      await noHorizontalScroll(page, `${kind} ${name}`);
+      await page.screenshot({ path: join(artifacts, `${name}-${kind}.png`), fullPage: true });
+    }
+    // Logged out: login page.
+    const lo = await open({ viewport, isMobile: kind === 'phone' });
+    await lo.page.goto(gw.ui + '#/login');
+    await lo.page.waitForSelector('#login-form');
+    await noHorizontalScroll(lo.page, `${kind} login`);
+    await lo.page.screenshot({ path: join(artifacts, `login-${kind}.png`), fullPage: true });
+    await lo.ctx.close();
+    assert.deepEqual(errors, []);
+    await ctx.close();
+  }
+});
+
+test('axe-core: no serious or critical violations on any page (light and dark)', async () => {
+  const failures = [];
+  for (const colorScheme of ['light', 'dark']) {
+    const { ctx, page } = await open({ state: adminState, bypassCSP: true, colorScheme });
+    const check = async (label) => {
+      await page.addScriptTag({ path: axePath });
+      const res = await page.evaluate(async () => {
+        const r = await window.axe.run(document, { resultTypes: ['violations'] });
+        return r.violations
+          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+          .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+      });
+      for (const r of res) failures.push(`${colorScheme} ${label}: ${r}`);
+    };
+    for (const name of PAGES) {
+      await gotoPage(page, name);
+      await page.waitForLoadState('networkidle').catch(() => {});
+      if (name === 'history' || name === 'costs') await page.waitForSelector('.uplot canvas', { timeout: 10000 }).catch(() => {});
+      await check(name);
+    }
+    await ctx.close();
+    const lo = await open({ bypassCSP: true, colorScheme });
+    await lo.page.goto(gw.ui + '#/login');
+    await lo.page.waitForSelector('#login-form');
+    await lo.page.addScriptTag({ path: axePath });
+    const res = await lo.page.evaluate(async () => (await window.axe.run(document)).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id));
+    for (const r of res) failures.push(`${colorScheme} login: ${r}`);
+    await lo.ctx.close();
+  }
+  assert.deepEqual(failures, []);
+});
