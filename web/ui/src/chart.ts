@@ -21,6 +21,8 @@ export interface ChartConfig {
   /** Drag-select or ctrl+wheel zoom: the new visible range in ms. */
   onZoom?: (fromMs: number, toMs: number) => void;
   ariaLabel: string;
+  /** Legend label of the time axis. */
+  xLabel: string;
 }
 
 function cssVar(name: string, fallback: string): string {
@@ -50,14 +52,15 @@ export class Chart {
       stroke: text,
       grid: { stroke: grid, width: 1 },
       ticks: { stroke: grid, width: 1 },
-      size: 64,
+      // Wide enough for the longest label (e.g. "CN¥3.00", "-3.3 kW").
+      size: (_u, values) => (values && values.length ? Math.ceil(Math.max(...values.map((v) => String(v).length)) * 7.4) + 22 : 50),
       values: (u, splits) => {
         const sc = u.scales.y;
         const r = Math.max(Math.abs(sc?.min ?? 0), Math.abs(sc?.max ?? 0));
         return splits.map((v) => cfg.fmtY(v, r));
       },
     };
-    const xSeries: uPlot.Series = { value: (_u, v) => (v === null ? '–' : cfg.fmtLegendX(v)) };
+    const xSeries: uPlot.Series = { label: cfg.xLabel, value: (_u, v) => (v === null ? '–' : cfg.fmtLegendX(v)) };
     let series: uPlot.Series[];
     let bands: uPlot.Band[] | undefined;
     if (cfg.kind === 'band') {
@@ -70,11 +73,16 @@ export class Chart {
       bands = [{ series: [1, 2], fill: band }];
     } else {
       const bars = uPlot.paths.bars!({ size: [0.72, 48], align: 0 });
-      series = [
-        xSeries,
-        { label: cfg.labels[0], fill: accent, stroke: accent, width: 0, paths: bars, points: { show: false }, value: (_u, v) => cfg.fmtLegendY(v) },
-        { label: cfg.labels[1], fill: est, stroke: est, width: 0, paths: bars, points: { show: false }, value: (_u, v) => cfg.fmtLegendY(v) },
-      ];
+      // One bar series per label: measured, then estimated (if given).
+      series = [xSeries, ...cfg.labels.map((label, i) => ({
+        label,
+        fill: i ? est : accent,
+        stroke: i ? est : accent,
+        width: 0,
+        paths: bars,
+        points: { show: false },
+        value: (_u: uPlot, v: number | null) => cfg.fmtLegendY(v),
+      }))];
     }
     const opts: uPlot.Options = {
       width: cfg.width,

@@ -115,5 +115,10 @@ export function quantityName(q: string): string {
   return tx('q.' + q, q);
 }
 
+/** The server names the metrology core in English; say it in the UI language. */
+export function deviceName(d: { id: string; name: string }): string {
+  return d.id === 'meter' && d.name === 'Electricity meter' ? t('dev.meterName') : d.name;
+}
+
 export const tariffBands = ['sharp', 'peak', 'flat', 'valley'];
 export const bandName = (b: string) => tx('band.' + b, b);

@@ -282,6 +282,7 @@ test('tariff editor: validation problems shown inline, nothing changed', async (
     assert.ok((await page.locator('.editor-gutter .ln.bad').count()) >= 1);
   }
   assert.equal(await page.getAttribute('#tariff-yaml', 'aria-invalid'), 'true');
+  await page.locator('#settings-tariff').screenshot({ path: join(artifacts, 'tariff-problems-desktop.png') });
   const after = await apiCall(page, 'GET', '/tariff');
   assert.equal(after.json.configured, false, 'a rejected tariff changed something');
   assert.deepEqual(errors, []);

@@ -153,6 +153,9 @@ export const en = {
   'band.flat': 'Flat',
   'band.valley': 'Valley',
   'band.standard': 'Standard',
+  'band.fixed': 'Fixed price',
+  'band.default': 'Default price',
+  'band.dynamic': 'Dynamic price',
 
   'tier.raw': 'every reading',
   'tier.minute': '1-minute',
@@ -186,6 +189,7 @@ export const en = {
   'hist.zoomIn': 'Zoom in',
   'hist.zoomOut': 'Zoom out',
   'hist.csv': 'CSV',
+  'hist.time': 'Time',
   'hist.max': 'max',
   'hist.min': 'min',
   'hist.mean': 'mean',

@@ -155,6 +155,9 @@ export const zh: Record<keyof typeof en, string> = {
   'band.flat': '平',
   'band.valley': '谷',
   'band.standard': '标准',
+  'band.fixed': '固定电价',
+  'band.default': '默认电价',
+  'band.dynamic': '动态电价',
 
   'tier.raw': '每个读数',
   'tier.minute': '1 分钟',
@@ -188,6 +191,7 @@ export const zh: Record<keyof typeof en, string> = {
   'hist.zoomIn': '放大',
   'hist.zoomOut': '缩小',
   'hist.csv': 'CSV',
+  'hist.time': '时间',
   'hist.max': '最大',
   'hist.min': '最小',
   'hist.mean': '平均',

@@ -2,20 +2,53 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, isAbort } from '../api';
 import { Card, Icon, LegalBadge, Loading, Notice, PageHead } from '../components';
 import * as fmt from '../fmt';
+import { useApi } from '../hooks';
 import { lang, t } from '../i18n';
 import { useStore } from '../store';
-import type { Consumption, Costs as CostsT, Interval } from '../types';
+import type { Consumption, Costs as CostsT, Interval, TariffDoc } from '../types';
 import type { Chart } from '../chart';
 import { downloadCsv, fmtAxisTime, intervalsToData, loadChart } from './History';
 
 type Mode = 'day' | 'month';
 
-function periodRange(mode: Mode, anchor: Date): [Date, Date] {
-  if (mode === 'day') {
-    const a = new Date(anchor.getFullYear(), anchor.getMonth(), 1);
-    return [a, new Date(anchor.getFullYear(), anchor.getMonth() + 1, 1)];
-  }
-  return [new Date(anchor.getFullYear(), 0, 1), new Date(anchor.getFullYear() + 1, 0, 1)];
+// Days and months of costs are the tariff's local ones (its timezone), which
+// need not be the browser's: ranges and labels are computed in that zone.
+
+/** The offset (ms) of zone tz from UTC at the instant utcMs; 0 for no zone. */
+export function tzOffset(utcMs: number, tz: string | undefined): number {
+  if (!tz) return -new Date(utcMs).getTimezoneOffset() * 60000;
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: tz,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(utcMs));
+  const g = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
+  return Date.UTC(g('year'), g('month') - 1, g('day'), g('hour') % 24, g('minute'), g('second')) - (utcMs - (utcMs % 1000));
+}
+
+/** The instant of local midnight y-m-d (m 0-based, may overflow) in zone tz. */
+export function zonedMidnight(y: number, m: number, d: number, tz: string | undefined): number {
+  const guess = Date.UTC(y, m, d);
+  let t = guess - tzOffset(guess, tz);
+  const off2 = tzOffset(t, tz);
+  if (guess - off2 !== t) t = guess - off2;
+  return t;
+}
+
+/** Year and 0-based month of an instant in zone tz. */
+function zonedYM(ms: number, tz: string | undefined): { y: number; m: number } {
+  const d = new Date(ms + tzOffset(ms, tz));
+  return { y: d.getUTCFullYear(), m: d.getUTCMonth() };
+}
+
+function periodRange(mode: Mode, a: { y: number; m: number }, tz: string | undefined): [Date, Date] {
+  if (mode === 'day') return [new Date(zonedMidnight(a.y, a.m, 1, tz)), new Date(zonedMidnight(a.y, a.m + 1, 1, tz))];
+  return [new Date(zonedMidnight(a.y, 0, 1, tz)), new Date(zonedMidnight(a.y + 1, 0, 1, tz))];
 }
 
 interface Data {
@@ -25,7 +58,7 @@ interface Data {
   exp: Interval[];
 }
 
-function BarChart(props: { xs: number[]; ys: (number | null)[]; est: (number | null)[]; unit: string; label: string; range: [number, number]; fmtV: (v: number) => string }) {
+function BarChart(props: { xs: number[]; ys: (number | null)[]; est?: (number | null)[]; unit: string; label: string; range: [number, number]; fmtV: (v: number) => string }) {
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<Chart | null>(null);
   useStore(lang);
@@ -42,15 +75,16 @@ function BarChart(props: { xs: number[]; ys: (number | null)[]; est: (number | n
           kind: 'bars',
           width: Math.max(280, el.clientWidth),
           height: window.innerWidth < 600 ? 200 : 260,
-          labels: [props.label, t('hist.estimated')],
+          labels: props.est ? [props.label, t('hist.estimated')] : [props.label],
           fmtX: fmtAxisTime,
           fmtLegendX: (s) => fmt.date(s * 1000),
           fmtY: (v) => props.fmtV(v),
           fmtLegendY: (v) => (v === null ? '–' : props.fmtV(v)),
           ariaLabel: props.label,
+          xLabel: t('hist.time'),
           onDraw: () => performance.mark('gwd:chart-drawn'),
         },
-        [props.xs, props.ys, props.est],
+        props.est ? [props.xs, props.ys, props.est] : [props.xs, props.ys],
         [props.range[0] / 1000, props.range[1] / 1000],
       );
     });
@@ -75,13 +109,18 @@ function BarChart(props: { xs: number[]; ys: (number | null)[]; est: (number | n
 export function Costs() {
   useStore(lang);
   const [mode, setMode] = useState<Mode>('day');
-  const [anchor, setAnchor] = useState(() => new Date());
+  const tariff = useApi<TariffDoc>('/tariff');
+  const tz = tariff.data?.configured ? tariff.data.timezone : undefined;
+  const [anchor, setAnchor] = useState<{ y: number; m: number } | null>(null);
+  const cur = anchor ?? zonedYM(Date.now(), tz);
   const [data, setData] = useState<Data | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [loading, setLoading] = useState(true);
-  const [from, to] = periodRange(mode, anchor);
+  const [from, to] = periodRange(mode, cur, tz);
+  const ready = tariff.data !== null || tariff.error !== null;
 
   useEffect(() => {
+    if (!ready) return undefined;
     const ac = new AbortController();
     const q = `from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}&step=${mode}`;
     setLoading(true);
@@ -107,23 +146,33 @@ export function Costs() {
         if (!ac.signal.aborted) setLoading(false);
       });
     return () => ac.abort();
-  }, [mode, from.getTime(), to.getTime()]);
+  }, [mode, from.getTime(), to.getTime(), ready]);
 
   const move = (n: number) => {
-    const d = new Date(anchor);
-    if (mode === 'day') d.setMonth(d.getMonth() + n, 1);
-    else d.setFullYear(d.getFullYear() + n, 0, 1);
-    setAnchor(d);
+    if (mode === 'day') {
+      const d = new Date(Date.UTC(cur.y, cur.m + n, 1));
+      setAnchor({ y: d.getUTCFullYear(), m: d.getUTCMonth() });
+    } else setAnchor({ y: cur.y + n, m: 0 });
   };
-  const periodLabel = mode === 'day' ? fmt.monthLabel(from) : fmt.yearLabel(from);
-  const stepLabel = (s: string) => (mode === 'day' ? fmt.dayLabel(s) : fmt.monthLabel(s));
-  const isCurrent = Date.now() >= from.getTime() && Date.now() < to.getTime();
+  // Labels in the tariff's zone (a step starts at its local midnight).
+  const inTz = (opts: Intl.DateTimeFormatOptions) => new Intl.DateTimeFormat(lang.get(), { ...opts, timeZone: tz });
+  const periodLabel = mode === 'day' ? inTz({ year: 'numeric', month: 'long' }).format(from) : inTz({ year: 'numeric' }).format(from);
+  const stepLabel = (s: string) =>
+    mode === 'day' ? inTz({ month: 'numeric', day: 'numeric', weekday: 'short' }).format(new Date(s)) : inTz({ year: 'numeric', month: 'long' }).format(new Date(s));
+  const now = Date.now();
+  const isCurrent = now >= from.getTime() && now < to.getTime();
+  // Steps of the chosen period that have begun (the server may add a partial one at an edge).
+  const inPeriod = (start: string, end: string) => {
+    const mid = (Date.parse(start) + Date.parse(end)) / 2;
+    return mid >= from.getTime() && mid < to.getTime() && Date.parse(start) <= now;
+  };
 
   let body = null;
   if (data?.noTariff) {
-    const { xs, data: arr } = intervalsToData(data.imp, 1000);
-    const total = data.imp.reduce((a, i) => a + (i.value ?? 0), 0) / 1000;
-    const totalExp = data.exp.reduce((a, i) => a + (i.value ?? 0), 0) / 1000;
+    const imp = data.imp.filter((i) => inPeriod(i.start, i.end));
+    const { xs, data: arr } = intervalsToData(imp, 1000);
+    const total = imp.reduce((a, i) => a + (i.value ?? 0), 0) / 1000;
+    const totalExp = data.exp.filter((i) => inPeriod(i.start, i.end)).reduce((a, i) => a + (i.value ?? 0), 0) / 1000;
     const expBy = new Map(data.exp.map((i) => [i.start, i]));
     body = (
       <>
@@ -148,7 +197,7 @@ export function Costs() {
                 </tr>
               </thead>
               <tbody>
-                {data.imp.map((i) => (
+                {imp.map((i) => (
                   <tr key={i.start} class={i.estimated ? 'est' : ''}>
                     <th scope="row">
                       {stepLabel(i.start)}
@@ -166,7 +215,7 @@ export function Costs() {
     );
   } else if (data?.costs) {
     const c = data.costs;
-    const steps = c.steps ?? [];
+    const steps = (c.steps ?? []).filter((s) => inPeriod(s.start, s.end));
     const bandNames = [...new Set(steps.flatMap((s) => (s.bands ?? []).map((b) => b.band)))];
     const sum = (f: (s: (typeof steps)[number]) => number) => steps.reduce((a, s) => a + (f(s) || 0), 0);
     const xs = steps.map((s) => (Date.parse(s.start) + Date.parse(s.end)) / 2000);
@@ -178,10 +227,10 @@ export function Costs() {
           <Card title={t('costs.tier')} id="costs-tier">
             <p>
               {t('costs.tierText', {
-                step: tier.step,
+                step: tier.step + 1,
                 kwh: fmt.kwh(tier.consumed_kwh, 0),
                 period: t(tier.period === 'annual' ? 'costs.periodAnnual' : tier.period === 'monthly' ? 'costs.periodMonthly' : 'costs.periodOther'),
-                since: fmt.date(tier.start),
+                since: inTz({ year: 'numeric', month: 'short', day: 'numeric' }).format(new Date(tier.start)),
               })}
             </p>
             {tier.next_step_kwh !== null ? (
@@ -213,7 +262,7 @@ export function Costs() {
             </button>
           }
         >
-          <BarChart xs={xs} ys={ys} est={ys.map(() => null)} unit={c.currency} label={t('costs.total')} range={[from.getTime(), to.getTime()]} fmtV={(v) => fmt.money(v, c.currency)} />
+          <BarChart xs={xs} ys={ys} unit={c.currency} label={t('costs.total')} range={[from.getTime(), to.getTime()]} fmtV={(v) => fmt.money(v, c.currency)} />
           <dl class="kv kv-inline">
             <div><dt>{t('costs.total')}</dt><dd id="costs-total">{fmt.money(sum((s) => s.total), c.currency)}</dd></div>
             <div><dt>{t('costs.import')}</dt><dd>{fmt.kwh(sum((s) => s.import_kwh))} kWh</dd></div>

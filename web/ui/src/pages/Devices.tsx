@@ -20,7 +20,7 @@ function valueText(v: number | null, unit: string): string {
 function DeviceCard({ d, now }: { d: Device; now: number }) {
   return (
     <Card
-      title={d.name}
+      title={fmt.deviceName(d)}
       id={`device-${d.id}`}
       class="card-wide device"
       actions={
@@ -50,7 +50,7 @@ function DeviceCard({ d, now }: { d: Device; now: number }) {
       {d.values && d.values.length > 0 ? (
         <div class="table-wrap">
           <table class="table">
-            <caption class="sr-only">{t('dev.valuesOf', { name: d.name })}</caption>
+            <caption class="sr-only">{t('dev.valuesOf', { name: fmt.deviceName(d) })}</caption>
             <thead>
               <tr>
                 <th scope="col">{t('dev.quantity')}</th>

@@ -318,6 +318,7 @@ export function History() {
       fmtY: (v, range) => fmtUnitValue(v, unit, range),
       fmtLegendY: (v) => (v === null ? '–' : `${fmt.num(v, unit === 'kWh' ? 3 : 2)} ${unit}`),
       ariaLabel: t('hist.chartLabel', { q: fmt.quantityName(quantity) }),
+      xLabel: t('hist.time'),
       onDraw: () => {
         const mk = performance.mark('gwd:chart-drawn');
         if (pendingStart.current !== null) {
@@ -392,7 +393,7 @@ export function History() {
   };
 
   const hasGasWater = deviceList.some((d) => d.kind === 'gas' || d.kind === 'water');
-  const deviceOptions = (deviceList.length ? deviceList : [{ id: 'meter', name: t('dev.meterName') } as Device]).map((d) => ({ value: d.id, label: d.name }));
+  const deviceOptions = (deviceList.length ? deviceList : [{ id: 'meter', name: t('dev.meterName') } as Device]).map((d) => ({ value: d.id, label: fmt.deviceName(d) }));
 
   // Summary of the visible data.
   let summary = null;
@@ -523,7 +524,7 @@ export function History() {
         {shown && shownCount === 0 && !loading && <p class="muted" id="hist-empty">{t('hist.empty')}</p>}
         {summary}
         <p class="note" id="hist-legend-note">
-          {shown?.kind === 'bars' ? t('hist.noteBars') : t('hist.noteBand')} {shown?.legal ? t('hist.noteLegal') : t('hist.noteDerived')} {t('hist.noteZoom')}
+          {[shown?.kind === 'bars' ? t('hist.noteBars') : t('hist.noteBand'), shown?.legal ? t('hist.noteLegal') : t('hist.noteDerived'), t('hist.noteZoom')].join(lang.get() === 'zh-CN' ? '' : ' ')}
         </p>
         {shown?.kind === 'bars' && visIntervals.some((i) => i.estimated || i.missing || (i.notes ?? []).length) && (
           <details class="more" id="hist-flags">

@@ -346,15 +346,25 @@ function TokensCard() {
 
 // ---- tariff editor ----
 
+// The engine's Chinese four-band example (dr/tariff/doc.go); prices are illustrative.
 export const TARIFF_EXAMPLE = `tariff:
   timezone: Asia/Shanghai
   currency: CNY
   import:
     tou:
-      default: 0.4883
+      default: 0.62
       zones:
-        - { hours: "8-11,13-19", price: 0.62, band: peak }
-        - { hours: "23-0,0-7", price: 0.30, band: valley }
+        - { price: 0.62, band: flat }
+        - { hours: "8-11,18-23", price: 0.98, band: peak }
+        - { hours: "0-8,23-0", price: 0.32, band: valley }
+        - { months: "Jul-Aug,Dec-Jan", hours: "19-21", price: 1.18, band: sharp }
+    tiers:
+      period: annual
+      anchor: "01-01"
+      steps:
+        - { startKWh: 0, adder: 0 }
+        - { startKWh: 2760, adder: 0.05 }
+        - { startKWh: 4800, adder: 0.30 }
   export:
     fixed: 0.08
 `;
@@ -497,7 +507,7 @@ function TariffCard() {
                           {t('set.line', { n: p.line })}
                         </button>
                       ) : null}{' '}
-                      {p.key && <code>{p.key}</code>}: {p.message}
+                      {p.key && <code>{p.key}</code>}: {p.key && p.message.startsWith(p.key + ': ') ? p.message.slice(p.key.length + 2) : p.message}
                     </li>
                   ))}
                 </ul>
