@@ -1,18 +1,64 @@
-import type { ComponentChildren } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
-import { Icon } from './components';
+import type { ComponentChildren, ComponentType } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { Icon, Loading } from './components';
 import { languages, lang, setLang, t, type Lang, type MsgKey } from './i18n';
 import { live, startLive, stopLive } from './live';
 import { navigate, route, type RouteName } from './router';
 import { loadSession, logout, rememberRoute, session } from './session';
 import { useStore } from './store';
 import { Now } from './pages/Now';
-import { History } from './pages/History';
-import { Costs } from './pages/Costs';
-import { DR } from './pages/DR';
-import { Devices } from './pages/Devices';
-import { Settings } from './pages/Settings';
 import { Login, Setup, SetupRequired } from './pages/Auth';
+
+// Only the Now page (and login/setup) is in the first bundle; the other
+// pages are chunks of their own, fetched when first shown (or when the
+// pointer or focus reaches their link).
+type PageName = 'history' | 'costs' | 'dr' | 'devices' | 'settings';
+const loaders: Record<PageName, () => Promise<ComponentType>> = {
+  history: () => import('./pages/History').then((m) => m.History),
+  costs: () => import('./pages/Costs').then((m) => m.Costs),
+  dr: () => import('./pages/DR').then((m) => m.DR),
+  devices: () => import('./pages/Devices').then((m) => m.Devices),
+  settings: () => import('./pages/Settings').then((m) => m.Settings),
+};
+const loaded: Partial<Record<PageName, ComponentType>> = {};
+const loading: Partial<Record<PageName, Promise<ComponentType>>> = {};
+
+function loadPage(name: PageName): Promise<ComponentType> {
+  loading[name] ??= loaders[name]().then((c) => (loaded[name] = c));
+  return loading[name] as Promise<ComponentType>;
+}
+
+function prefetch(name: RouteName) {
+  if (name in loaders) void loadPage(name as PageName).catch(() => {});
+}
+
+function LazyPage({ name }: { name: PageName }) {
+  const [, setN] = useState(0);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    if (!loaded[name]) {
+      loadPage(name)
+        .then(() => setN((x) => x + 1))
+        .catch(() => {
+          delete loading[name];
+          setFailed(true);
+        });
+    }
+  }, [name]);
+  const C = loaded[name];
+  if (C) return <C />;
+  if (failed) {
+    return (
+      <div class="page">
+        <p role="alert">{t('err.network')}</p>
+        <button type="button" class="btn btn-secondary" onClick={() => location.reload()}>
+          {t('common.retry')}
+        </button>
+      </div>
+    );
+  }
+  return <Loading />;
+}
 
 const nav: { name: RouteName; icon: string; label: MsgKey }[] = [
   { name: 'now', icon: 'now', label: 'nav.now' },
@@ -31,7 +77,7 @@ export function LangSelect({ id = 'lang-select' }: { id?: string }) {
         <Icon name="globe" size={16} />
         <span class="sr-only">{t('header.language')}</span>
       </label>
-      <select id={id} value={l} onChange={(e) => setLang((e.currentTarget as HTMLSelectElement).value as Lang)}>
+      <select id={id} value={l} onChange={(e) => void setLang((e.currentTarget as HTMLSelectElement).value as Lang)}>
         {languages.map((x) => (
           <option value={x.code} key={x.code} lang={x.code}>
             {x.name}
@@ -58,7 +104,10 @@ function Header({ user, role }: { user?: string; role?: string }) {
   return (
     <header class="topbar">
       <a class="brand" href="#/now">
-        <img src="./favicon.svg" alt="" width="24" height="24" />
+        <svg class="brand-mark" width="24" height="24" viewBox="0 0 32 32" aria-hidden="true" focusable="false">
+          <rect width="32" height="32" rx="7" fill="#1f6feb" />
+          <path d="M18 4 8 18h7l-2 10 11-15h-7z" fill="#fff" />
+        </svg>
         <span>gatewayd</span>
       </a>
       <div class="topbar-right">
@@ -86,7 +135,12 @@ function Nav({ current }: { current: RouteName }) {
       <ul>
         {nav.map((n) => (
           <li key={n.name}>
-            <a href={`#/${n.name}`} aria-current={current === n.name ? 'page' : undefined} class={current === n.name ? 'active' : ''}>
+            <a
+              href={`#/${n.name}`}
+              onPointerEnter={() => prefetch(n.name)}
+              onFocus={() => prefetch(n.name)}
+              onTouchStart={() => prefetch(n.name)}
+              aria-current={current === n.name ? 'page' : undefined} class={current === n.name ? 'active' : ''}>
               <Icon name={n.icon} />
               <span>{t(n.label)}</span>
             </a>
@@ -173,26 +227,7 @@ export function App() {
   if (!ses.authenticated) {
     return <AuthShell>{ses.setup_required ? <SetupRequired /> : <Login />}</AuthShell>;
   }
-  let page: ComponentChildren;
-  switch (r.name) {
-    case 'history':
-      page = <History />;
-      break;
-    case 'costs':
-      page = <Costs />;
-      break;
-    case 'dr':
-      page = <DR />;
-      break;
-    case 'devices':
-      page = <Devices />;
-      break;
-    case 'settings':
-      page = <Settings />;
-      break;
-    default:
-      page = <Now />;
-  }
+  const page = r.name in loaders ? <LazyPage name={r.name as PageName} key={r.name} /> : <Now />;
   return (
     <div class="shell">
       <a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>

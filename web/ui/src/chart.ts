@@ -19,7 +19,7 @@ export interface ChartConfig {
   /** Called after every draw (the caller marks gwd:chart-drawn). */
   onDraw?: () => void;
   /** Drag-select or ctrl+wheel zoom: the new visible range in ms. */
-  onZoom?: (fromMs: number, toMs: number) => void;
+  onZoom?: (fromMs: number, toMs: number, source: 'select' | 'wheel') => void;
   ariaLabel: string;
   /** Legend label of the time axis. */
   xLabel: string;
@@ -44,6 +44,7 @@ export class Chart {
 
     const axisX: uPlot.Axis = {
       stroke: text,
+      space: 72,
       grid: { stroke: grid, width: 1 },
       ticks: { stroke: grid, width: 1 },
       values: (_u, splits, _i, _space, incr) => splits.map((s) => cfg.fmtX(s, incr)),
@@ -113,7 +114,7 @@ export class Chart {
             if (u.select.width > 4 && cfg.onZoom) {
               const a = u.posToVal(u.select.left, 'x');
               const b = u.posToVal(u.select.left + u.select.width, 'x');
-              cfg.onZoom(a * 1000, b * 1000);
+              cfg.onZoom(a * 1000, b * 1000, 'select');
             }
             u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
           },
@@ -146,7 +147,7 @@ export class Chart {
     const f = Math.min(1, Math.max(0, (e.clientX - rect.left) / rect.width));
     const at = a + (b - a) * f;
     const k = e.deltaY < 0 ? 0.75 : 1 / 0.75;
-    this.cfg.onZoom((at - (at - a) * k) * 1000, (at + (b - at) * k) * 1000);
+    this.cfg.onZoom((at - (at - a) * k) * 1000, (at + (b - at) * k) * 1000, 'wheel');
   }
 
   /** Shows [fromMs, toMs) at once with the data drawn so far (instant zoom/pan). */

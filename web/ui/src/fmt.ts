@@ -110,6 +110,8 @@ export function duration(sec: number): string {
 export function quantityName(q: string): string {
   const m = /^(voltage|current|power)_l([123])$/.exec(q);
   if (m) return t(`q.${m[1]}_phase` as 'q.voltage_phase', { n: m[2] as string });
+  const mp = /^(.+)_l([123])$/.exec(q);
+  if (mp) return `${quantityName(mp[1] as string)} L${mp[2]}`;
   const mt = /^energy_(import|export)_t([1-4])$/.exec(q);
   if (mt) return t(`q.energy_${mt[1]}_tariff` as 'q.energy_import_tariff', { band: bandName(tariffBands[Number(mt[2]) - 1] as string) });
   return tx('q.' + q, q);

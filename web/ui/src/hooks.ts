@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, isAbort } from './api';
 import { lang } from './i18n';
 
@@ -53,10 +53,10 @@ export function useNow(ms = 1000): number {
   return now;
 }
 
-/** Calls f once, after the first render where ready is true. */
+/** Calls f once, right after the first render (DOM committed, handlers wired) where ready is true. */
 export function useOnce(ready: boolean, f: () => void) {
   const done = useRef(false);
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (ready && !done.current) {
       done.current = true;
       f();

@@ -1,11 +1,22 @@
 import { store } from './store';
 import { en } from './locales/en';
-import { zh } from './locales/zh';
 
 export type Lang = 'en' | 'zh-CN';
 export type MsgKey = keyof typeof en;
 
-const dicts: Record<Lang, Record<MsgKey, string>> = { en, 'zh-CN': zh };
+const dicts: Partial<Record<Lang, Record<MsgKey, string>>> = { en };
+
+/** Loads the texts of l (English is built in; Chinese is a lazy chunk). */
+export async function loadLang(l: Lang): Promise<void> {
+  if (dicts[l]) return;
+  if (l === 'zh-CN') {
+    try {
+      dicts['zh-CN'] = (await import('./locales/zh')).zh;
+    } catch {
+      /* offline or a failed chunk: English stays */
+    }
+  }
+}
 export const languages: { code: Lang; name: string }[] = [
   { code: 'en', name: 'English' },
   { code: 'zh-CN', name: '简体中文' },
@@ -31,24 +42,25 @@ function detect(): Lang {
 export const lang = store<Lang>(detect());
 
 function apply(l: Lang) {
-  document.documentElement.lang = l;
-  document.title = dicts[l]['app.title'];
+  document.documentElement.lang = dicts[l] ? l : 'en';
+  document.title = (dicts[l] ?? en)['app.title'];
 }
-apply(lang.get());
+void loadLang(lang.get()).then(() => apply(lang.get()));
 
-export function setLang(l: Lang) {
+export async function setLang(l: Lang) {
   try {
     localStorage.setItem(storageKey, l);
   } catch {
     /* storage blocked */
   }
+  await loadLang(l);
   apply(l);
   lang.set(l);
 }
 
 /** The message for key in the current language, with {name} placeholders filled in. */
 export function t(key: MsgKey, params?: Record<string, string | number>): string {
-  let s = dicts[lang.get()][key] ?? en[key] ?? key;
+  let s = dicts[lang.get()]?.[key] ?? en[key] ?? key;
   if (params) {
     for (const [k, v] of Object.entries(params)) s = s.split(`{${k}}`).join(String(v));
   }

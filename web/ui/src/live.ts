@@ -77,15 +77,62 @@ function open() {
   };
 }
 
+/**
+ * Asks for the meter and health at boot, in parallel with the session, so the
+ * Now page has its first data one round trip earlier. Without a session the
+ * answers are 401 and simply ignored (the session decides where to go).
+ */
+export let bootLoad: Promise<void> | null = null;
+export function prefetchLive(lang: string): Promise<void> {
+  const get = <T>(path: string, set: (v: T) => void) =>
+    fetch('/api/v1' + path, { headers: { Accept: 'application/json', 'Accept-Language': lang }, credentials: 'same-origin', cache: 'no-store' })
+      .then((r) => (r.ok ? (r.json() as Promise<T>) : null))
+      .then((v) => {
+        if (v) set(v);
+      })
+      .catch(() => {});
+  bootLoad = Promise.all([
+    get<Meter>('/meter', (m) => {
+      if (!live.get().meter) setMeter(m);
+    }),
+    get<Health>('/health', (h) => {
+      if (!live.get().health) setHealth(h);
+    }),
+  ]).then(() => {
+    bootLoad = null;
+  });
+  return bootLoad;
+}
+
+/**
+ * While the stream is not open (a proxy that buffers SSE, a refused stream),
+ * the meter is polled every 5 s instead, so the page never freezes silently.
+ */
+let poll: number | undefined;
+function pollWhileDown() {
+  clearInterval(poll);
+  poll = window.setInterval(() => {
+    if (!wanted || live.get().stream === 'open') return;
+    fetch('/api/v1/meter', { headers: { Accept: 'application/json' }, credentials: 'same-origin', cache: 'no-store' })
+      .then((r) => (r.ok ? (r.json() as Promise<Meter>) : null))
+      .then((m) => {
+        if (m && live.get().stream !== 'open') setMeter(m);
+      })
+      .catch(() => {});
+  }, 5000);
+}
+
 export function startLive() {
   if (wanted) return;
   wanted = true;
   open();
+  pollWhileDown();
 }
 
 export function stopLive() {
   wanted = false;
   clearTimeout(retry);
+  clearInterval(poll);
   es?.close();
   es = null;
   live.set({ meter: null, meterAt: 0, health: null, stream: 'off' });

@@ -85,6 +85,17 @@ async function gotoPage(page, name) {
   await page.waitForSelector(`main[data-page="${name}"] h1`);
 }
 
+test('served under a strict CSP, with no inline script or style', async () => {
+  const res = await fetch(gw.ui);
+  assert.equal(res.status, 200);
+  const csp = res.headers.get('content-security-policy') ?? '';
+  assert.match(csp, /script-src 'self'/);
+  assert.doesNotMatch(csp, /unsafe-inline/);
+  const html = await res.text();
+  for (const m of html.matchAll(/<script\b[^>]*>/g)) assert.match(m[0], /\bsrc=/, `inline script: ${m[0]}`);
+  assert.doesNotMatch(html, /<style\b|\sstyle=/, 'inline style in index.html');
+});
+
 test('first start: setup through the one-time link, which is void afterwards', async () => {
   assert.ok(gw.setup, 'the demo printed no setup link on a fresh state dir');
   const { ctx, page, errors } = await open();
@@ -462,4 +473,31 @@ test('axe-core: no serious or critical violations on any page (light and dark)',
     await lo.ctx.close();
   }
   assert.deepEqual(failures, []);
+});
+
+// Last: it locks this client (loopback) out of logging in for a while.
+test('login lockout: the localised message with the retry time', async () => {
+  const { ctx, page, errors } = await open();
+  await page.goto(gw.ui + '#/login');
+  await page.waitForSelector('#login-form');
+  let status = 0;
+  let body = null;
+  for (let i = 0; i < 8 && status !== 429; i++) {
+    await page.fill('#login-user', ADMIN.user);
+    await page.fill('#login-password', `wrong password ${i}`);
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/api/v1/login')),
+      page.click('#login-form button[type=submit]'),
+    ]);
+    status = res.status();
+    body = await res.json();
+  }
+  assert.equal(status, 429, 'no lockout after 8 failed logins');
+  assert.equal(body.code, 'locked_out');
+  assert.ok(Number(body.retry_after) > 0);
+  await page.waitForSelector('#login-locked');
+  assert.match(await page.textContent('#login-form'), new RegExp(body.error.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  assert.ok(await page.isDisabled('#login-form button[type=submit]'), 'submit stays enabled while locked out');
+  assert.deepEqual(errors, []);
+  await ctx.close();
 });

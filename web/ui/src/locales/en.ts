@@ -13,6 +13,8 @@ export const en = {
   'common.unknown': 'unknown',
   'common.on': 'on',
   'common.off': 'off',
+  'common.yes': 'yes',
+  'common.no': 'no',
   'common.skip': 'Skip to content',
 
   'err.network': 'The gateway did not answer. Check the connection and try again.',
@@ -196,6 +198,7 @@ export const en = {
   'hist.measured': 'measured',
   'hist.estimated': 'estimated',
   'hist.missing': 'missing',
+  'hist.inProgress': 'in progress',
   'hist.total': 'Total',
   'hist.estimatedN': 'Estimated intervals',
   'hist.missingN': 'Missing intervals',
@@ -288,6 +291,7 @@ export const en = {
   'dev.source': 'Source',
   'dev.valuesOf': 'Latest values of {name}',
   'dev.noValues': 'No values yet.',
+  'dev.moreValues': 'More values ({n})',
   'dev.more': 'Gas and water meters, appliances and sensors appear here once they are paired.',
 
   'kind.meter': 'electricity meter',

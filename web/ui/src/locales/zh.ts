@@ -15,6 +15,8 @@ export const zh: Record<keyof typeof en, string> = {
   'common.unknown': '未知',
   'common.on': '开启',
   'common.off': '关闭',
+  'common.yes': '是',
+  'common.no': '否',
   'common.skip': '跳到正文',
 
   'err.network': '网关没有响应，请检查连接后重试。',
@@ -198,6 +200,7 @@ export const zh: Record<keyof typeof en, string> = {
   'hist.measured': '实测',
   'hist.estimated': '估算',
   'hist.missing': '缺失',
+  'hist.inProgress': '进行中',
   'hist.total': '合计',
   'hist.estimatedN': '估算区间',
   'hist.missingN': '缺失区间',
@@ -290,6 +293,7 @@ export const zh: Record<keyof typeof en, string> = {
   'dev.source': '来源',
   'dev.valuesOf': '{name}的最新数值',
   'dev.noValues': '暂无数值。',
+  'dev.moreValues': '更多数值（{n}）',
   'dev.more': '燃气表、水表、家电和传感器配对后会显示在这里。',
 
   'kind.meter': '电能表',

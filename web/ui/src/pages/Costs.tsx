@@ -203,7 +203,7 @@ export function Costs() {
                       {stepLabel(i.start)}
                       {i.estimated && <span class="muted small"> · {t('hist.estimated')}</span>}
                     </th>
-                    <td class="num">{i.value === null ? '–' : fmt.kwh(i.value / 1000)}</td>
+                    <td class="num">{i.value === null ? (Date.parse(i.end) > Date.now() ? <span class="muted small">{t('hist.inProgress')}</span> : '–') : fmt.kwh(i.value / 1000)}</td>
                     <td class="num">{fmt.kwh((expBy.get(i.start)?.value ?? null) === null ? null : (expBy.get(i.start)?.value as number) / 1000)}</td>
                   </tr>
                 ))}

@@ -6,8 +6,15 @@ import type { Device } from '../types';
 
 const stateKind = { online: 'ok', offline: 'bad', unknown: 'muted' } as const;
 
-function valueText(v: number | null, unit: string): string {
+const flags = new Set(['relay_open', 'clock_battery_low', 'reading_battery_low', 'power_reversed']);
+const unixTimes = new Set(['last_power_down_start', 'last_power_down_end']);
+/** Shown first; the rest fold away under "more values". */
+const main = ['power', 'energy_import', 'energy_export', 'voltage_l1', 'voltage_l2', 'voltage_l3', 'current_l1', 'current_l2', 'current_l3', 'frequency', 'power_factor', 'gas', 'water', 'volume', 'temperature', 'state_of_charge'];
+
+function valueText(q: string, v: number | null, unit: string): string {
   if (v === null) return '–';
+  if (flags.has(q)) return v ? t('common.yes') : t('common.no');
+  if (unixTimes.has(q)) return v > 0 ? fmt.dateTime(v * 1000) : '–';
   if (unit === 'Wh' && Math.abs(v) >= 1000) return `${fmt.num(v / 1000, 2, 2)} kWh`;
   if (unit === 'W') {
     const p = fmt.power(v);
@@ -48,9 +55,27 @@ function DeviceCard({ d, now }: { d: Device; now: number }) {
         </div>
       </dl>
       {d.values && d.values.length > 0 ? (
+        <>
+          <ValueTable d={d} values={d.values.filter((v) => main.includes(v.quantity) || d.values!.length <= 12)} caption={t('dev.valuesOf', { name: fmt.deviceName(d) })} />
+          {d.values.length > 12 && d.values.some((v) => !main.includes(v.quantity)) && (
+            <details class="more">
+              <summary>{t('dev.moreValues', { n: d.values.filter((v) => !main.includes(v.quantity)).length })}</summary>
+              <ValueTable d={d} values={d.values.filter((v) => !main.includes(v.quantity))} caption={t('dev.valuesOf', { name: fmt.deviceName(d) })} />
+            </details>
+          )}
+        </>
+      ) : (
+        <p class="muted">{t('dev.noValues')}</p>
+      )}
+    </Card>
+  );
+}
+
+function ValueTable({ values, caption }: { d: Device; values: NonNullable<Device['values']>; caption: string }) {
+  return (
         <div class="table-wrap">
           <table class="table">
-            <caption class="sr-only">{t('dev.valuesOf', { name: fmt.deviceName(d) })}</caption>
+            <caption class="sr-only">{caption}</caption>
             <thead>
               <tr>
                 <th scope="col">{t('dev.quantity')}</th>
@@ -60,12 +85,12 @@ function DeviceCard({ d, now }: { d: Device; now: number }) {
               </tr>
             </thead>
             <tbody>
-              {d.values.map((v) => (
+              {values.map((v) => (
                 <tr key={v.quantity}>
                   <th scope="row">
                     {fmt.quantityName(v.quantity)} <span class="muted small mono">{v.quantity}</span>
                   </th>
-                  <td class="num">{valueText(v.value, v.unit)}</td>
+                  <td class="num">{valueText(v.quantity, v.value, v.unit)}</td>
                   <td>{v.measured ? fmt.time(v.measured) : '–'}</td>
                   <td>
                     <LegalBadge legal={v.legal} />
@@ -75,10 +100,6 @@ function DeviceCard({ d, now }: { d: Device; now: number }) {
             </tbody>
           </table>
         </div>
-      ) : (
-        <p class="muted">{t('dev.noValues')}</p>
-      )}
-    </Card>
   );
 }
 

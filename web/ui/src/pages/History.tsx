@@ -42,7 +42,7 @@ export function fmtAxisTime(sec: number, incr: number): string {
       : new Intl.DateTimeFormat(l, { hour: '2-digit', minute: '2-digit' }).format(d);
   }
   if (incr < 28 * DAY / 1000) return new Intl.DateTimeFormat(l, { month: 'short', day: 'numeric' }).format(d);
-  if (incr < 365 * DAY / 1000) return new Intl.DateTimeFormat(l, { year: '2-digit', month: 'short' }).format(d);
+  if (incr < 365 * DAY / 1000) return new Intl.DateTimeFormat(l, { year: 'numeric', month: 'short' }).format(d);
   return new Intl.DateTimeFormat(l, { year: 'numeric' }).format(d);
 }
 
@@ -210,6 +210,8 @@ export function History() {
   const chartRef = useRef<Chart | null>(null);
   const reqRef = useRef<AbortController | null>(null);
   const pendingStart = useRef<number | null>(null);
+  /** Wheel zooming comes in bursts: the chart rescales at once, the query waits for a pause. */
+  const debounce = useRef(0);
   const viewRef = useRef(view);
   viewRef.current = view;
 
@@ -249,6 +251,16 @@ export function History() {
     reqRef.current?.abort();
     const ac = new AbortController();
     reqRef.current = ac;
+    const delay = debounce.current;
+    debounce.current = 0;
+    const timer = window.setTimeout(() => query(ac), delay);
+    return () => {
+      clearTimeout(timer);
+      ac.abort();
+    };
+  }, [device, quantity, view.from, view.to, step, counter]);
+
+  const query = (ac: AbortController) => {
     const start = performance.now();
     performance.mark('gwd:chart-request');
     setLoading(true);
@@ -291,8 +303,7 @@ export function History() {
         setLoading(false);
         setError(e instanceof ApiError ? e : new ApiError(0, 'unexpected', String(e), undefined, {}));
       });
-    return () => ac.abort();
-  }, [device, quantity, view.from, view.to, step, counter]);
+  };
 
   const drawChart = (mod: typeof import('../chart'), s: Shown, from: number, to: number) => {
     const box = boxRef.current;
@@ -327,7 +338,10 @@ export function History() {
         }
         box.dataset.drawn = String(Number(box.dataset.drawn ?? 0) + 1);
       },
-      onZoom: (a, b) => changeView({ from: a, to: b, preset: null }),
+      onZoom: (a, b, source) => {
+        debounce.current = source === 'wheel' ? 150 : 0;
+        changeView({ from: a, to: b, preset: null });
+      },
     };
     chartRef.current = new mod.Chart(box, cfg, data, [from / 1000, to / 1000]);
   };
@@ -419,7 +433,8 @@ export function History() {
   } else if (shown && shown.kind === 'bars' && visIntervals.length) {
     const total = visIntervals.reduce((a, i) => a + (i.value ?? 0), 0) / 1000;
     const est = visIntervals.filter((i) => i.estimated).length;
-    const miss = visIntervals.filter((i) => i.missing || i.value === null).length;
+    // The interval still running has no end reading yet: in progress, not missing.
+    const miss = visIntervals.filter((i) => (i.missing || i.value === null) && Date.parse(i.end) <= Date.now()).length;
     summary = (
       <dl class="kv kv-inline" id="hist-summary">
         <div><dt>{t('hist.total')}</dt><dd>{fmt.kwh(total, 2)} kWh</dd></div>
@@ -535,7 +550,7 @@ export function History() {
                 .slice(0, 100)
                 .map((i) => (
                   <li key={i.start}>
-                    {fmt.dateTime(i.start)}: {i.missing ? t('hist.missing') : i.estimated ? t('hist.estimated') : ''} {(i.notes ?? []).map((n) => tx(`note.${n.replace(/ /g, '_')}`, n)).join(', ')}
+                    {fmt.dateTime(i.start)}: {Date.parse(i.end) > Date.now() ? t('hist.inProgress') : i.missing ? t('hist.missing') : i.estimated ? t('hist.estimated') : ''} {(i.notes ?? []).map((n) => tx(`note.${n.replace(/ /g, '_')}`, n)).join(', ')}
                   </li>
                 ))}
             </ul>

@@ -4,7 +4,7 @@ import { Badge, Card, Icon, LegalBadge, Notice, PageHead } from '../components';
 import * as fmt from '../fmt';
 import { useApi, useNow, useOnce } from '../hooks';
 import { t, tx } from '../i18n';
-import { live, setHealth, setMeter } from '../live';
+import { bootLoad, live, setHealth, setMeter } from '../live';
 import { useStore } from '../store';
 import type { Device, DrEvent, Health, Meter, Prices } from '../types';
 
@@ -282,6 +282,7 @@ export function Now() {
 
   useEffect(() => {
     const ac = new AbortController();
+    if (bootLoad) return () => ac.abort(); // the boot fetch is under way
     if (!live.get().meter) api<Meter>('/meter', { signal: ac.signal }).then((x) => { if (!live.get().meter) setMeter(x); }).catch(() => {});
     if (!live.get().health) api<Health>('/health', { signal: ac.signal }).then((x) => { if (!live.get().health) setHealth(x); }).catch(() => {});
     return () => ac.abort();
