@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -61,11 +62,8 @@ func TestHTTPSFirstStartSetup(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer resp.Body.Close()
-		var sb strings.Builder
-		buf := make([]byte, 4096)
-		n, _ := resp.Body.Read(buf)
-		sb.Write(buf[:n])
-		return resp, sb.String()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
 	}
 	// Plain HTTP is not served on the TLS port.
 	if resp, err := http.Get(strings.Replace(base, "https", "http", 1) + "/api/v1/health"); err == nil && resp.StatusCode == 200 {

@@ -31,7 +31,7 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u UserInfo) {
 	id, sess := s.sessions.create(u.Name)
 	http.SetCookie(w, &http.Cookie{
-		Name: SessionCookie, Value: id, Path: "/", HttpOnly: true, Secure: s.opts.TLS,
+		Name: SessionCookie, Value: id, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
 		SameSite: http.SameSiteStrictMode, MaxAge: int(SessionMaxAge / time.Second),
 	})
 	s.writeJSON(w, http.StatusOK, sessionJSON{Authenticated: true, User: u.Name, Role: u.Role, CSRF: sess.csrf})
@@ -169,7 +169,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 // POST /api/v1/logout.
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	s.sessions.delete(who(r).sessionID)
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: s.opts.TLS,
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: r.TLS != nil,
 		SameSite: http.SameSiteStrictMode, MaxAge: -1})
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -232,7 +232,7 @@ func TestLoginLogoutAndCookie(t *testing.T) {
 		t.Fatalf("idle session: %d", r.code)
 	}
 	// Over TLS the cookie is Secure.
-	tlsSrv := New(Options{Users: e.users, TLS: true})
+	tlsSrv := New(Options{Users: e.users})
 	ts := httptest.NewTLSServer(tlsSrv.Handler())
 	defer ts.Close()
 	req, _ := http.NewRequest("POST", ts.URL+"/api/v1/login", strings.NewReader(`{"user":"anna","password":"correct horse battery"}`))

@@ -135,11 +135,7 @@ func meterResponse(st energy.MeterStatus, now time.Time) meterJSON {
 	out.Stale = !st.LinkUp || len(st.Values) == 0 ||
 		(havePower && power.Stale(now)) || (haveImport && imp.Stale(now))
 
-	var newest time.Time
 	for q, s := range st.Values {
-		if s.Received.After(newest) {
-			newest = s.Received
-		}
 		if st.Unavailable[q] {
 			continue
 		}
@@ -151,7 +147,7 @@ func meterResponse(st energy.MeterStatus, now time.Time) meterJSON {
 			Stale:    s.Stale(now),
 		}
 	}
-	out.Received = optTime(newest)
+	out.Received = optTime(newestReceived(st))
 
 	for q, u := range st.Unavailable {
 		if u {
@@ -160,6 +156,17 @@ func meterResponse(st energy.MeterStatus, now time.Time) meterJSON {
 	}
 	sort.Strings(out.Unavailable)
 	return out
+}
+
+// newestReceived is the gateway time of st's newest reading.
+func newestReceived(st energy.MeterStatus) time.Time {
+	var newest time.Time
+	for _, s := range st.Values {
+		if s.Received.After(newest) {
+			newest = s.Received
+		}
+	}
+	return newest
 }
 
 // whToKWh converts exactly: the decimal exponent moves by 3 before the one

@@ -46,7 +46,7 @@ func (s *Server) handleSystem(w http.ResponseWriter, r *http.Request) {
 			out.Metering.Address = st.Address
 		}
 	}
-	out.TLS = s.opts.TLS
+	out.TLS = r.TLS != nil
 	s.writeJSON(w, http.StatusOK, out)
 }
 
@@ -132,9 +132,7 @@ type TariffDoc struct {
 }
 
 // TariffProblem is one validation problem of a tariff, localised.
-type TariffProblem = problem
-
-type problem struct {
+type TariffProblem struct {
 	Key     string `json:"key"`
 	Line    int    `json:"line,omitempty"`
 	Message string `json:"message"`
@@ -143,10 +141,16 @@ type problem struct {
 // ErrNoTariff is returned by a TariffService without a tariff.
 var ErrNoTariff = errors.New("no tariff configured")
 
-// ErrBadQuery wraps query input a TariffService refuses (range, step).
-type ErrBadQuery struct{ Param, Code string }
+// ErrBadQuery is query input a TariffService refuses: the API answers
+// Status (0 means 400) with the catalog message Code formatted with Args,
+// naming Param.
+type ErrBadQuery struct {
+	Param, Code string
+	Args        []any
+	Status      int
+}
 
-func (e *ErrBadQuery) Error() string { return e.Param + ": " + e.Code }
+func (e *ErrBadQuery) Error() string { return e.Param + ": " + localize(LangEN, e.Code, e.Args...) }
 
 // TariffService stores the tariff and prices energy with it.
 type TariffService interface {
@@ -174,16 +178,11 @@ func (s *Server) tariffError(w http.ResponseWriter, r *http.Request, err error) 
 	case errors.Is(err, ErrNoTariff):
 		fail(w, r, http.StatusNotFound, "no_tariff", "")
 	case errors.As(err, &bq):
-		switch bq.Code {
-		case "bad_step":
-			badParam(w, r, bq.Param, "bad_step", "day, month")
-		case "range_too_long":
-			badParam(w, r, bq.Param, "range_too_long", "400 days")
-		case "no_data":
-			fail(w, r, http.StatusNotFound, "no_data", bq.Param)
-		default:
-			badParam(w, r, bq.Param, "from_after_to")
+		status := bq.Status
+		if status == 0 {
+			status = http.StatusBadRequest
 		}
+		fail(w, r, status, bq.Code, bq.Param, bq.Args...)
 	default:
 		s.log.Error("web: tariff", "err", err)
 		fail(w, r, http.StatusInternalServerError, "internal", "")

@@ -65,8 +65,6 @@ type Options struct {
 	History History
 	// Log receives login and config events; nil drops them.
 	Log EventLog
-	// TLS marks the server as served over TLS: cookies get Secure.
-	TLS bool
 	// UI holds the built web UI (index.html at its root); nil serves a
 	// page that says how to build it.
 	UI fs.FS
@@ -285,11 +283,11 @@ func (s *Server) writeJSON(w http.ResponseWriter, code int, v any) {
 
 // apiError is the body of every error reply.
 type apiError struct {
-	Error      string    `json:"error"`
-	Code       string    `json:"code"`
-	Param      string    `json:"param,omitempty"`
-	RetryAfter int       `json:"retry_after,omitempty"`
-	Problems   []problem `json:"problems,omitempty"`
+	Error      string          `json:"error"`
+	Code       string          `json:"code"`
+	Param      string          `json:"param,omitempty"`
+	RetryAfter int             `json:"retry_after,omitempty"`
+	Problems   []TariffProblem `json:"problems,omitempty"`
 }
 
 // fail writes {"error", "code", "param"} with the message of code in

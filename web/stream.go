@@ -116,21 +116,20 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 		lastHealth = data
 		return send("health", json.RawMessage(data))
 	}
-	var lastReceived string
+	var lastReceived time.Time
+	sent := false
 	sendMeter := func() bool {
 		if s.opts.Meter == nil {
 			return true
 		}
-		m := meterResponse(s.opts.Meter.MeterStatus(), s.now())
-		rec := ""
-		if m.Received != nil {
-			rec = *m.Received
-		}
-		if rec == lastReceived && lastReceived != "" {
+		// Build the answer only when there is a newer reading.
+		st := s.opts.Meter.MeterStatus()
+		rec := newestReceived(st)
+		if sent && rec.Equal(lastReceived) {
 			return true
 		}
-		lastReceived = rec
-		return send("meter", m)
+		lastReceived, sent = rec, true
+		return send("meter", meterResponse(st, s.now()))
 	}
 	// The client retries after 2 s when the connection drops.
 	if !s.streamWrite(w, rc, []byte("retry: 2000\n\n")) || !sendHealth() || !sendMeter() {

@@ -1,18 +1,13 @@
 package web
 
 import (
-	"github.com/gatewayd-project/gatewayd/internal/atomicfile"
-
-	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -24,9 +19,6 @@ const TokenPrefix = "gwd_"
 
 // TokensFile is the name of the token store inside the state directory.
 const TokensFile = "tokens.json"
-
-// maxTokensFile bounds what a reload reads.
-const maxTokensFile = 4 << 20
 
 // TokenInfo describes a stored token. The token itself is never stored.
 type TokenInfo struct {
@@ -73,36 +65,11 @@ type tokenEntry struct {
 // changes, so a token created by `gatewayd token create` while the daemon
 // runs is accepted at once.
 type Tokens struct {
-	path string
-	now  func() time.Time
+	now func() time.Time
 
 	mu      sync.Mutex
+	file    stateFile // while its err is set, Verify rejects all
 	entries []tokenEntry
-	stamp   fileStamp
-	loadErr error // last reload failure; while set, Verify rejects all
-}
-
-// fileStamp identifies a version of the file cheaply. info catches a
-// replacement by rename within one mtime tick (a new inode).
-type fileStamp struct {
-	exists bool
-	size   int64
-	mtime  time.Time
-	info   fs.FileInfo
-}
-
-func stampOf(st fs.FileInfo) fileStamp {
-	return fileStamp{exists: true, size: st.Size(), mtime: st.ModTime(), info: st}
-}
-
-func (a fileStamp) same(b fileStamp) bool {
-	if a.exists != b.exists {
-		return false
-	}
-	if !a.exists {
-		return true
-	}
-	return a.size == b.size && a.mtime.Equal(b.mtime) && os.SameFile(a.info, b.info)
 }
 
 // OpenTokens opens the token store in stateDir, creating the directory
@@ -112,7 +79,7 @@ func OpenTokens(stateDir string) (*Tokens, error) {
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("web: tokens: %w", err)
 	}
-	t := &Tokens{path: filepath.Join(stateDir, TokensFile), now: time.Now}
+	t := &Tokens{file: stateFile{path: filepath.Join(stateDir, TokensFile), what: "tokens"}, now: time.Now}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err := t.reloadLocked(true); err != nil {
@@ -209,7 +176,7 @@ func (t *Tokens) Verify(token string) (info TokenInfo, ok bool) {
 	h := sha256.Sum256([]byte(token))
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	// A failed reload keeps loadErr set and the store empty: fail closed.
+	// A failed reload keeps the store empty: fail closed.
 	_ = t.reloadLocked(false)
 	for _, e := range t.entries {
 		if subtle.ConstantTimeCompare(h[:], e.hash[:]) == 1 {
@@ -238,90 +205,41 @@ func (t *Tokens) List() ([]TokenInfo, error) {
 
 // reloadLocked rereads the file if it changed (or always if force).
 func (t *Tokens) reloadLocked(force bool) error {
-	st, err := os.Stat(t.path)
-	var stamp fileStamp
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return t.setLoadErr(fmt.Errorf("web: tokens: %w", err))
-	default:
-		stamp = stampOf(st)
-	}
-	// After a failure, retry on every call: the file may be fixed without
-	// its stamp changing in a way we notice.
-	if !force && t.loadErr == nil && stamp.same(t.stamp) {
+	err := t.file.reload(force, func(data []byte) error {
+		if data == nil {
+			t.entries = nil
+			return nil
+		}
+		var f tokenFile
+		if err := t.file.decode(data, &f, &f.Version); err != nil {
+			return err
+		}
+		entries := make([]tokenEntry, 0, len(f.Tokens))
+		for i, r := range f.Tokens {
+			h, err := hex.DecodeString(r.Hash)
+			if err != nil || len(h) != sha256.Size || !validTokenName(r.Name) {
+				return t.file.corrupt(i)
+			}
+			e := tokenEntry{info: r.TokenInfo}
+			copy(e.hash[:], h)
+			entries = append(entries, e)
+		}
+		t.entries = entries
 		return nil
-	}
-	t.stamp = stamp
-	if !stamp.exists {
-		t.entries, t.loadErr = nil, nil
-		return nil
-	}
-	entries, err := readTokens(t.path)
+	})
 	if err != nil {
 		t.entries = nil
-		return t.setLoadErr(err)
 	}
-	t.entries, t.loadErr = entries, nil
-	return nil
-}
-
-func (t *Tokens) setLoadErr(err error) error {
-	t.entries, t.loadErr = nil, err
 	return err
 }
 
-func readTokens(path string) ([]tokenEntry, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("web: tokens: %w", err)
-	}
-	if len(data) > maxTokensFile {
-		return nil, fmt.Errorf("web: tokens: %s is larger than %d bytes", path, maxTokensFile)
-	}
-	var f tokenFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("web: tokens: %s is corrupt: %w", path, err)
-	}
-	if f.Version != 1 {
-		return nil, fmt.Errorf("web: tokens: %s has unsupported version %d", path, f.Version)
-	}
-	entries := make([]tokenEntry, 0, len(f.Tokens))
-	for i, r := range f.Tokens {
-		h, err := hex.DecodeString(r.Hash)
-		if err != nil || len(h) != sha256.Size || !validTokenName(r.Name) {
-			return nil, fmt.Errorf("web: tokens: %s is corrupt: entry %d is malformed", path, i)
-		}
-		e := tokenEntry{info: r.TokenInfo}
-		copy(e.hash[:], h)
-		entries = append(entries, e)
-	}
-	return entries, nil
-}
-
-// writeLocked replaces the file atomically: temp file in the same
-// directory, fsync, rename, fsync of the directory.
+// writeLocked replaces the file with entries.
 func (t *Tokens) writeLocked(entries []tokenEntry) error {
 	f := tokenFile{Version: 1, Tokens: make([]tokenRecord, len(entries))}
 	for i, e := range entries {
 		f.Tokens[i] = tokenRecord{TokenInfo: e.info, Hash: hex.EncodeToString(e.hash[:])}
 	}
-	data, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
-		return fmt.Errorf("web: tokens: %w", err)
-	}
-	data = append(data, '\n')
-	if err := atomicfile.WriteFile(t.path, data, 0o600); err != nil {
-		return fmt.Errorf("web: tokens: %w", err)
-	}
-	// Our own write must not look like a foreign change.
-	if st, err := os.Stat(t.path); err == nil {
-		t.stamp = stampOf(st)
-	}
-	t.loadErr = nil
-	return nil
+	return t.file.write(f)
 }
 
 func validTokenName(s string) bool {

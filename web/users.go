@@ -1,14 +1,11 @@
 package web
 
 import (
-	"bytes"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -19,8 +16,6 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
-
-	"github.com/gatewayd-project/gatewayd/internal/atomicfile"
 )
 
 // UsersFile is the name of the user store inside the state directory.
@@ -87,16 +82,14 @@ type usersFile struct {
 // name, role and an argon2id hash per user. Like Tokens it rereads the
 // file when it changes, so `gatewayd user add` works while the daemon runs.
 type Users struct {
-	path string
-	kdf  KDF
-	now  func() time.Time
-	sem  chan struct{}
+	kdf KDF
+	now func() time.Time
+	sem chan struct{}
 
-	mu      sync.Mutex
-	users   []userRecord
-	stamp   fileStamp
-	loadErr error
-	dummy   string // hash compared against for unknown users (equal timing)
+	mu    sync.Mutex
+	file  stateFile
+	users []userRecord
+	dummy string // hash compared against for unknown users (equal timing)
 }
 
 // OpenUsers opens the user store in stateDir. kdf zero means DefaultKDF().
@@ -107,7 +100,7 @@ func OpenUsers(stateDir string, kdf KDF) (*Users, error) {
 	if err := os.MkdirAll(stateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("web: users: %w", err)
 	}
-	u := &Users{path: filepath.Join(stateDir, UsersFile), kdf: kdf, now: time.Now, sem: make(chan struct{}, MaxHashing)}
+	u := &Users{file: stateFile{path: filepath.Join(stateDir, UsersFile), what: "users"}, kdf: kdf, now: time.Now, sem: make(chan struct{}, MaxHashing)}
 	var err error
 	if u.dummy, err = u.hash("not a password of anyone"); err != nil {
 		return nil, err
@@ -400,33 +393,29 @@ func parsePHC(s string) (phc, bool) {
 }
 
 func (u *Users) reloadLocked(force bool) error {
-	st, err := os.Stat(u.path)
-	var stamp fileStamp
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		u.users, u.loadErr = nil, fmt.Errorf("web: users: %w", err)
-		return u.loadErr
-	default:
-		stamp = stampOf(st)
-	}
-	if !force && u.loadErr == nil && stamp.same(u.stamp) {
+	err := u.file.reload(force, func(data []byte) error {
+		if data == nil {
+			u.users = nil
+			return nil
+		}
+		var f usersFile
+		if err := u.file.decode(data, &f, &f.Version); err != nil {
+			return err
+		}
+		for i, r := range f.Users {
+			if _, ok := parsePHC(r.Hash); !ok || !ValidUserName(r.Name) || (r.Role != RoleAdmin && r.Role != RoleViewer) {
+				return u.file.corrupt(i)
+			}
+		}
+		u.users = f.Users
 		return nil
-	}
-	u.stamp = stamp
-	if !stamp.exists {
-		u.users, u.loadErr = nil, nil
-		return nil
-	}
-	users, err := readUsers(u.path)
+	})
 	if err != nil {
 		// Fail closed: nobody logs in with a corrupt store, and setup is
 		// not offered either (Count would be 0): the error says why.
-		u.users, u.loadErr = nil, err
-		return err
+		u.users = nil
 	}
-	u.users, u.loadErr = users, nil
-	return nil
+	return err
 }
 
 // LoadError is the last failure to read the file, nil when it is fine.
@@ -434,45 +423,13 @@ func (u *Users) LoadError() error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	_ = u.reloadLocked(false)
-	return u.loadErr
-}
-
-func readUsers(path string) ([]userRecord, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("web: users: %w", err)
-	}
-	if len(data) > maxTokensFile {
-		return nil, fmt.Errorf("web: users: %s is larger than %d bytes", path, maxTokensFile)
-	}
-	var f usersFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("web: users: %s is corrupt: %w", path, err)
-	}
-	if f.Version != 1 {
-		return nil, fmt.Errorf("web: users: %s has unsupported version %d", path, f.Version)
-	}
-	for i, r := range f.Users {
-		if _, ok := parsePHC(r.Hash); !ok || !ValidUserName(r.Name) || (r.Role != RoleAdmin && r.Role != RoleViewer) {
-			return nil, fmt.Errorf("web: users: %s is corrupt: entry %d is malformed", path, i)
-		}
-	}
-	return f.Users, nil
+	return u.file.err
 }
 
 func (u *Users) writeLocked(users []userRecord) error {
-	data, err := json.MarshalIndent(usersFile{Version: 1, Users: users}, "", "  ")
-	if err != nil {
-		return fmt.Errorf("web: users: %w", err)
+	if err := u.file.write(usersFile{Version: 1, Users: users}); err != nil {
+		return err
 	}
-	if err := atomicfile.WriteFile(u.path, append(data, '\n'), 0o600); err != nil {
-		return fmt.Errorf("web: users: %w", err)
-	}
-	if st, err := os.Stat(u.path); err == nil {
-		u.stamp = stampOf(st)
-	}
-	u.users, u.loadErr = users, nil
+	u.users = users
 	return nil
 }

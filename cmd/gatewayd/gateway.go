@@ -86,14 +86,9 @@ func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts ga
 	if err != nil {
 		return nil, err
 	}
-	g.store, err = storage.Open(storage.Options{
-		Path: cfg.Storage.DBPath(cfg.StateDir), CommitInterval: cfg.Storage.CommitInterval,
-		Retention: storage.Retention{
-			Raw: cfg.Storage.Retention.Raw, Minute: cfg.Storage.Retention.Minute,
-			Quarter: cfg.Storage.Retention.Quarter, Day: cfg.Storage.Retention.Day,
-		},
-		Clock: clock, Log: log.With("sub", "storage"), Health: g.health, Wrap: meterWrap,
-	})
+	so := storeOptions(cfg, log.With("sub", "storage"))
+	so.Clock, so.Health = clock, g.health
+	g.store, err = storage.Open(so)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +133,7 @@ func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts ga
 	}
 	g.web = web.New(web.Options{
 		Logger: log.With("sub", "web"), Health: g.health, Meter: g.link, Tokens: g.tokens, Users: g.users,
-		Now: clock.Now, History: g.store, Log: g.store, TLS: g.tls != nil, UI: assets,
+		Now: clock.Now, History: g.store, Log: g.store, UI: assets,
 		Backup: g.store.Backup, System: g.system, Tariff: tariffs,
 	})
 	g.health.OnChange(func(code string, active bool) {

@@ -23,14 +23,7 @@ func (c fixedClock) NewTimer(d time.Duration) energy.Timer { return energy.Syste
 // minute freezes the link would have read; power as the 1-minute mean
 // (derived). It does nothing when the database has data.
 func seedHistory(cfg config.Config, span time.Duration, now time.Time, log *slog.Logger) error {
-	st, err := storage.Open(storage.Options{
-		Path: cfg.Storage.DBPath(cfg.StateDir), CommitInterval: cfg.Storage.CommitInterval,
-		Retention: storage.Retention{
-			Raw: cfg.Storage.Retention.Raw, Minute: cfg.Storage.Retention.Minute,
-			Quarter: cfg.Storage.Retention.Quarter, Day: cfg.Storage.Retention.Day,
-		},
-		Log: log.With("sub", "seed"), Wrap: meterWrap,
-	})
+	st, err := storage.Open(storeOptions(cfg, log.With("sub", "seed")))
 	if err != nil {
 		return err
 	}

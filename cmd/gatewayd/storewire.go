@@ -5,10 +5,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/gatewayd-project/gatewayd/config"
 	"github.com/gatewayd-project/gatewayd/energy"
 	meteringlink "github.com/gatewayd-project/gatewayd/metering-link"
 	"github.com/gatewayd-project/gatewayd/storage"
@@ -75,4 +77,15 @@ func (g *gateway) noteConfig(path string) error {
 		return err
 	}
 	return g.store.Put("config/sha256", []byte(now))
+}
+
+// storeOptions are the store's options from the config: the file,
+// commit interval, retention and the meter's register wrap.
+func storeOptions(cfg config.Config, log *slog.Logger) storage.Options {
+	r := cfg.Storage.Retention
+	return storage.Options{
+		Path: cfg.Storage.DBPath(cfg.StateDir), CommitInterval: cfg.Storage.CommitInterval,
+		Retention: storage.Retention{Raw: r.Raw, Minute: r.Minute, Quarter: r.Quarter, Day: r.Day},
+		Log:       log, Wrap: meterWrap,
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -126,7 +127,7 @@ func (ts *tariffService) Prices(from, to time.Time) (any, error) {
 		return nil, web.ErrNoTariff
 	}
 	if to.Sub(from) > maxCostRange {
-		return nil, &web.ErrBadQuery{Param: "from", Code: "range_too_long"}
+		return nil, &web.ErrBadQuery{Param: "from", Code: "range_too_long", Args: []any{"400 days"}}
 	}
 	slots, err := t.Slots(from, to, nil)
 	if err != nil {
@@ -189,10 +190,10 @@ func (ts *tariffService) Costs(from, to time.Time, stepName string) (any, error)
 	}
 	step, err := tariff.ParseStep(stepName)
 	if err != nil {
-		return nil, &web.ErrBadQuery{Param: "step", Code: "bad_step"}
+		return nil, &web.ErrBadQuery{Param: "step", Code: "bad_step", Args: []any{"day, month"}}
 	}
 	if to.Sub(from) > maxCostRange {
-		return nil, &web.ErrBadQuery{Param: "from", Code: "range_too_long"}
+		return nil, &web.ErrBadQuery{Param: "from", Code: "range_too_long", Args: []any{"400 days"}}
 	}
 	// Whole local steps: a day or month is priced completely or not at all.
 	loc := t.Location()
@@ -289,7 +290,7 @@ func (ts *tariffService) importKWh(from, to time.Time) (float64, error) {
 // rather than an error.
 func noData(err error) error {
 	if errors.Is(err, storage.ErrUnknownSeries) {
-		return &web.ErrBadQuery{Param: "from", Code: "no_data"}
+		return &web.ErrBadQuery{Param: "from", Code: "no_data", Status: http.StatusNotFound}
 	}
 	return fmt.Errorf("tariff: usage: %w", err)
 }
