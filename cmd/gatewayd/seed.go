@@ -20,8 +20,11 @@ func (c fixedClock) NewTimer(d time.Duration) energy.Timer { return energy.Syste
 // seedHistory fills an empty demo database with span of simulated
 // history up to now: the same household model as the demo meter, so the
 // registers meet the meter's at now. Energy registers go in as the legal
-// minute freezes the link would have read; power as the 1-minute mean
-// (derived). It does nothing when the database has data.
+// minute freezes the link would have read; power, one value a minute (the
+// minute's mean), as legal like the link's own power reads. (Seeded as
+// derived, it hid behind the live legal power series after the first
+// commit: a query shows the legal series of a quantity when there is one.)
+// It does nothing when the database has data.
 func seedHistory(cfg config.Config, span time.Duration, now time.Time, log *slog.Logger) error {
 	st, err := storage.Open(storeOptions(cfg, log.With("sub", "seed")))
 	if err != nil {
@@ -42,7 +45,7 @@ func seedHistory(cfg config.Config, span time.Duration, now time.Time, log *slog
 			prev := snaps[i-1]
 			dE := (s.ImportMWh - prev.ImportMWh) - (s.ExportMWh - prev.ExportMWh) // mWh in the minute
 			rs = append(rs, energy.Reading{Device: "meter", Quantity: energy.Power, Value: energy.D(dE*60, -3),
-				Measured: prev.Time, Received: prev.Time, Source: "demo seed"})
+				Measured: prev.Time, Received: prev.Time, Legal: true, Source: "demo seed"})
 		}
 		for _, r := range []struct {
 			q energy.Quantity
