@@ -14,7 +14,7 @@ UI        := web/ui
 UI_SRC    := $(shell find $(UI)/src $(UI)/index.html $(UI)/vite.config.ts $(UI)/tsconfig.json $(UI)/scripts $(UI)/public -type f 2>/dev/null)
 # Debian packages the tests need: headless Chromium for the browser tests.
 APT_PACKAGES ?=
-BROWSER_APT_PACKAGES := chromium
+BROWSER_APT_PACKAGES := chromium fonts-noto-cjk
 
 .PHONY: all build ui ui-check run test test-deps lint unit browser bench fuzz soak clean
 
@@ -67,15 +67,15 @@ unit:
 	$(GO) test -count=1 -timeout 15m -run '^TestSoak$$' ./storage/
 
 # The web UI in real headless Chromium against the real binary running
-# `gatewayd demo` (screenshots in web/ui/test-artifacts/). Not yet part of
-# `make test`: see issue 4's note.
+# `gatewayd demo` (screenshots in web/ui/test-artifacts/).
 browser: ui-check build
 	$(MAKE) --no-print-directory test-deps APT_PACKAGES="$(BROWSER_APT_PACKAGES)"
 	cd $(UI) && GATEWAYD_BIN=$(CURDIR)/$(BIN) npm run --silent test:e2e
 
 # Every test of the project: lint, unit and integration (test/ builds the
-# binary and runs it against the emulators over real ptys and sockets).
-test: lint unit
+# binary and runs it against the emulators over real ptys and sockets),
+# and the browser tests.
+test: lint unit browser
 
 bench: test-deps build
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./metering-link/... ./storage/... ./dr/... ./test/...
