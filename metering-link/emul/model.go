@@ -26,6 +26,10 @@ type ModelConfig struct {
 	NoLoadProfile bool
 	// Seed varies the noise (default 1).
 	Seed uint64
+	// Extra, when set, adds the power in W of loads outside the base curve
+	// (the demo's simulated appliances) at true time t. It is called with
+	// the model's lock held and must not call back into the model.
+	Extra func(t time.Time) int64
 }
 
 // State is the meter's registers and instantaneous values at one instant.
@@ -267,8 +271,11 @@ func (m *Model) powerAt(t time.Time) int64 {
 		pv = 3600 * math.Pow(math.Sin(math.Pi*(h-7)/10), 1.5)
 		pv *= 0.9 + 0.1*noise(m.cfg.Seed+7, t.Unix()/60) // passing clouds
 	}
-	p := load - pv + 40*noise(m.cfg.Seed, t.Unix())
-	return int64(math.Round(p))
+	p := int64(math.Round(load - pv + 40*noise(m.cfg.Seed, t.Unix())))
+	if m.cfg.Extra != nil {
+		p += m.cfg.Extra(t)
+	}
+	return p
 }
 
 // reactiveOf returns reactive power (var) for active power p: an inductive
