@@ -29,6 +29,7 @@ type Config struct {
 	Metering Metering `yaml:"metering"`
 	Log      Log      `yaml:"log"`
 	Storage  Storage  `yaml:"storage"`
+	DR       DR       `yaml:"dr"`
 	// StateDir holds the database and secrets. Default /var/lib/gatewayd;
 	// the CLI flag --state overrides it.
 	StateDir string `yaml:"state_dir"`
@@ -124,6 +125,65 @@ type Log struct {
 	Format string `yaml:"format"`
 }
 
+// DR configures demand response: the site limits, the OpenADR 3 VTN the
+// gateway polls, and the loads the controller may command.
+type DR struct {
+	// ContractImportW and ContractExportW are the site's limits in W from
+	// the supply contract or the main fuse; 0 = none.
+	ContractImportW int64 `yaml:"contract_import_w"`
+	ContractExportW int64 `yaml:"contract_export_w"`
+	// Period is the control period (1s to 1m). Default 2s.
+	Period time.Duration `yaml:"period"`
+	VTN    VTN           `yaml:"vtn"`
+	// Loads override how the controller treats a device. Devices not
+	// listed get the class their capabilities suggest (deferrable,
+	// curtailable, else sheddable for switchable devices).
+	Loads []DRLoad `yaml:"loads"`
+}
+
+// VTN is dr.vtn: the utility's OpenADR 3 server. An empty URL disables it.
+type VTN struct {
+	// URL is the VTN's base URL: https://, or http:// on a loopback host.
+	URL string `yaml:"url"`
+	// ClientID and ClientSecretFile are the OAuth2 client credentials;
+	// both empty = a non-authenticating VTN. The file (absolute path)
+	// holds the secret; it is never logged.
+	ClientID         string `yaml:"client_id"`
+	ClientSecretFile string `yaml:"client_secret_file"`
+	// CAFile is a PEM bundle trusted for the VTN's certificate instead of
+	// the system roots (absolute path; empty = system roots).
+	CAFile string `yaml:"ca_file"`
+	// VENName is this gateway's name at the VTN (targets, reports).
+	VENName string `yaml:"ven_name"`
+	// Poll is the polling interval (5s to 1h). Default 30s.
+	Poll time.Duration `yaml:"poll"`
+	// Version is 3.0.1, 3.1, or auto (ask the VTN). Default auto.
+	Version string `yaml:"version"`
+}
+
+// Load classes of dr.loads.
+const (
+	ClassDeferrable  = "deferrable"
+	ClassCurtailable = "curtailable"
+	ClassSheddable   = "sheddable"
+	ClassCritical    = "critical"
+)
+
+// DRLoad is one entry of dr.loads.
+type DRLoad struct {
+	// Device is the device id (see /api/v1/devices).
+	Device string `yaml:"device"`
+	// Class is deferrable, curtailable, sheddable or critical (never shed).
+	Class string `yaml:"class"`
+	// Priority orders shedding within a class: lower is shed first.
+	Priority int `yaml:"priority"`
+	// MinOn and MinOff protect the appliance from short cycling.
+	MinOn  time.Duration `yaml:"min_on"`
+	MinOff time.Duration `yaml:"min_off"`
+	// CurtailW is the power a curtailable load is limited to (0 = off).
+	CurtailW int64 `yaml:"curtail_w"`
+}
+
 // Default returns the configuration used for every key a file leaves out.
 // It is the only place defaults are defined.
 func Default() Config {
@@ -147,6 +207,11 @@ func Default() Config {
 				Minute:  2 * 365 * 24 * time.Hour,
 				Quarter: 15 * 365 * 24 * time.Hour,
 			},
+		},
+		DR: DR{
+			Period: 2 * time.Second,
+			VTN:    VTN{Poll: 30 * time.Second, Version: "auto"},
+			Loads:  []DRLoad{},
 		},
 		StateDir: "/var/lib/gatewayd",
 	}

@@ -176,6 +176,18 @@ storage:
     minute: 1y
     quarter: 10y
     day: 0
+dr:
+  contract_import_w: 6000
+  period: 3s
+  vtn:
+    url: https://vtn.example.com/openadr3
+    client_id: gw-4711
+    client_secret_file: /etc/gatewayd/vtn.secret
+    ven_name: gw-4711
+    poll: 1m
+    version: "3.1"
+  loads:
+    - {device: sim-ev, class: curtailable, priority: 2, curtail_w: 1400, min_on: 5m}
 state_dir: /tmp/gw
 `
 	got, err := Parse("gatewayd.yaml", []byte(in))
@@ -197,6 +209,10 @@ state_dir: /tmp/gw
 		Log: Log{Level: "debug", Format: "json"},
 		Storage: Storage{Path: "/data/g.db", CommitInterval: 30 * time.Second, Retention: Retention{
 			Raw: 72 * time.Hour, Minute: 365 * 24 * time.Hour, Quarter: 3650 * 24 * time.Hour}},
+		DR: DR{ContractImportW: 6000, Period: 3 * time.Second,
+			VTN: VTN{URL: "https://vtn.example.com/openadr3", ClientID: "gw-4711", ClientSecretFile: "/etc/gatewayd/vtn.secret",
+				VENName: "gw-4711", Poll: time.Minute, Version: "3.1"},
+			Loads: []DRLoad{{Device: "sim-ev", Class: ClassCurtailable, Priority: 2, CurtailW: 1400, MinOn: 5 * time.Minute}}},
 		StateDir: "/tmp/gw",
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -383,5 +399,32 @@ func TestParseTLS(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: err = %v, want %q", in, err, want)
 		}
+	}
+}
+
+func TestDRValidation(t *testing.T) {
+	for _, c := range []struct{ in, key, msg string }{
+		{"dr: {vtn: {url: 'http://vtn.example.com', ven_name: x}}", "dr.vtn.url", "loopback"},
+		{"dr: {vtn: {url: 'ftp://x', ven_name: x}}", "dr.vtn.url", "https://"},
+		{"dr: {vtn: {url: 'https://vtn.example.com'}}", "dr.vtn.ven_name", "must name"},
+		{"dr: {vtn: {client_id: a}}", "dr.vtn.client_id", "go together"},
+		{"dr: {vtn: {client_id: a, client_secret_file: rel/path}}", "dr.vtn.client_secret_file", "absolute"},
+		{"dr: {vtn: {poll: 1s}}", "dr.vtn.poll", "between 5s and 1h"},
+		{"dr: {vtn: {version: '2.0b'}}", "dr.vtn.version", "auto, 3.0.1 or 3.1"},
+		{"dr: {period: 0s}", "dr.period", "between 1s and 1m"},
+		{"dr: {contract_import_w: -1}", "dr.contract_import_w", "positive"},
+		{"dr: {loads: [{device: a, class: fancy}]}", "dr.loads[0].class", "deferrable, curtailable"},
+		{"dr: {loads: [{device: a, class: critical}, {device: a, class: critical}]}", "dr.loads[1].device", "twice"},
+		{"dr: {loads: [{class: critical}]}", "dr.loads[0].device", "must name"},
+		{"dr: {loads: [{device: a, class: sheddable, min_off: -1s}]}", "dr.loads[0].min_off", "between 0 and 24h"},
+	} {
+		_, err := Parse("g.yaml", []byte(c.in))
+		var e *Error
+		if !errors.As(err, &e) || e.Key != c.key || !strings.Contains(e.Msg, c.msg) {
+			t.Errorf("%s: got %v, want key %s with %q", c.in, err, c.key, c.msg)
+		}
+	}
+	if _, err := Parse("g.yaml", []byte("dr: {vtn: {url: 'http://127.0.0.1:9000', ven_name: gw}}")); err != nil {
+		t.Errorf("loopback http VTN refused: %v", err)
 	}
 }

@@ -60,6 +60,37 @@ storage:
     quarter: 15y   # 15-minute
     day: 0         # daily, forever
 
+dr:
+  # Site limits in W from the supply contract or main fuse; 0 = none.
+  contract_import_w: 0
+  contract_export_w: 0
+  # Control period of the import-limit controller (1s to 1m).
+  period: 2s
+  vtn:
+    # The utility's OpenADR 3 server (https://; http:// only on loopback).
+    # Empty = no demand-response events; the tariff and limits still apply.
+    url:
+    # OAuth2 client credentials; the secret is read from a file (0600).
+    # Both empty = a VTN without authentication (e.g. public prices).
+    client_id:
+    client_secret_file:
+    # PEM bundle to trust for the VTN instead of the system roots.
+    ca_file:
+    # This gateway's name at the VTN (targets and reports).
+    ven_name:
+    # Polling interval (5s to 1h); events keep executing while the VTN
+    # is unreachable.
+    poll: 30s
+    # OpenADR version: auto, 3.0.1 or 3.1.
+    version: auto
+  # How the controller treats devices; unlisted devices get the class
+  # their capabilities suggest. class: deferrable (shifted first),
+  # curtailable (limited to curtail_w), sheddable (switched off),
+  # critical (never touched). Lower priority is shed first.
+  loads: []
+  #  - {device: sim-ev, class: curtailable, priority: 1, curtail_w: 1400}
+  #  - {device: fridge-plug, class: critical}
+
 # Database and secrets (absolute path). The --state flag overrides it.
 state_dir: /var/lib/gatewayd
 `

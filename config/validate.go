@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"path"
 	"slices"
 	"strconv"
@@ -98,6 +99,8 @@ func validate(c *Config, file string, lines map[string]int) []*Error {
 		fail("storage.retention.minute", "must not be shorter than storage.retention.raw")
 	}
 
+	validateDR(&c.DR, fail)
+
 	if !path.IsAbs(c.StateDir) {
 		fail("state_dir", "must be an absolute path, not %q", c.StateDir)
 	}
@@ -153,4 +156,87 @@ func joinInts(v []int) string {
 		s[i] = strconv.Itoa(x)
 	}
 	return strings.Join(s, ", ")
+}
+
+func validateDR(dr *DR, fail func(key, format string, args ...any)) {
+	if dr.ContractImportW < 0 {
+		fail("dr.contract_import_w", "must be 0 (none) or a positive number of W, not %d", dr.ContractImportW)
+	}
+	if dr.ContractExportW < 0 {
+		fail("dr.contract_export_w", "must be 0 (none) or a positive number of W, not %d", dr.ContractExportW)
+	}
+	if dr.Period < time.Second || dr.Period > time.Minute {
+		fail("dr.period", "must be between 1s and 1m, not %s", dr.Period)
+	}
+	v := &dr.VTN
+	if v.URL != "" {
+		u, err := url.Parse(v.URL)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
+			fail("dr.vtn.url", "must be an https:// URL, not %q", v.URL)
+		case u.Scheme == "http" && !loopbackHost(u.Hostname()):
+			fail("dr.vtn.url", "plain http:// is allowed only for a loopback host; use https:// (not %q)", v.URL)
+		case u.User != nil:
+			fail("dr.vtn.url", "must not carry credentials; use dr.vtn.client_id and client_secret_file")
+		}
+		if v.VENName == "" {
+			fail("dr.vtn.ven_name", "must name this gateway at the VTN when dr.vtn.url is set")
+		}
+	}
+	if (v.ClientID == "") != (v.ClientSecretFile == "") {
+		fail("dr.vtn.client_id", "client_id and client_secret_file go together (both empty: a VTN without authentication)")
+	}
+	for _, f := range []struct{ key, p string }{{"dr.vtn.client_secret_file", v.ClientSecretFile}, {"dr.vtn.ca_file", v.CAFile}} {
+		if f.p != "" && !path.IsAbs(f.p) {
+			fail(f.key, "must be an absolute path, not %q", f.p)
+		}
+	}
+	if len(v.VENName) > 128 {
+		fail("dr.vtn.ven_name", "must be at most 128 characters")
+	}
+	if v.Poll < 5*time.Second || v.Poll > time.Hour {
+		fail("dr.vtn.poll", "must be between 5s and 1h, not %s", v.Poll)
+	}
+	switch v.Version {
+	case "auto", "3.0.1", "3.1":
+	default:
+		fail("dr.vtn.version", "must be auto, 3.0.1 or 3.1, not %q", v.Version)
+	}
+	seen := map[string]bool{}
+	for i, l := range dr.Loads {
+		key := fmt.Sprintf("dr.loads[%d]", i)
+		switch {
+		case l.Device == "":
+			fail(key+".device", "must name a device id")
+		case seen[l.Device]:
+			fail(key+".device", "device %q is listed twice", l.Device)
+		}
+		seen[l.Device] = true
+		switch l.Class {
+		case ClassDeferrable, ClassCurtailable, ClassSheddable, ClassCritical:
+		default:
+			fail(key+".class", "must be deferrable, curtailable, sheddable or critical, not %q", l.Class)
+		}
+		if l.MinOn < 0 || l.MinOn > 24*time.Hour {
+			fail(key+".min_on", "must be between 0 and 24h, not %s", l.MinOn)
+		}
+		if l.MinOff < 0 || l.MinOff > 24*time.Hour {
+			fail(key+".min_off", "must be between 0 and 24h, not %s", l.MinOff)
+		}
+		if l.CurtailW < 0 {
+			fail(key+".curtail_w", "must be 0 or more W, not %d", l.CurtailW)
+		}
+	}
+	if len(dr.Loads) > 256 {
+		fail("dr.loads", "at most 256 loads, not %d", len(dr.Loads))
+	}
+}
+
+// loopbackHost reports whether a URL host is loopback.
+func loopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
