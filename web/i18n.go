@@ -64,7 +64,10 @@ var messages = map[string]message{
 	"no_tariff":      {"no tariff is configured", "尚未配置电价"},
 	"no_data":        {"no meter readings are stored for this range yet", "此时间范围内尚无电表读数"},
 	"invalid_tariff": {"the tariff has %d problem(s); nothing was changed", "电价配置有 %d 个问题，未做任何更改"},
-	"dr_unavailable": {"the demand-response engine is not active on this gateway yet", "本网关尚未启用需求响应引擎"},
+	"dr_unavailable": {"the demand-response engine is not active on this gateway", "本网关未启用需求响应引擎"},
+	"dr_not_found":   {"no DR event or device %q", "没有需求响应事件或设备 %q"},
+	"dr_conflict":    {"not possible now: %s", "当前无法执行：%s"},
+	"bad_boost":      {"boost_minutes must be 0 to %d", "boost_minutes 必须在 0 到 %d 之间"},
 }
 
 // lang picks the response language from Accept-Language: zh-CN for any

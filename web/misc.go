@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sort"
 	"time"
+
+	"github.com/gatewayd-project/gatewayd/energy"
 )
 
 // System describes the gateway for GET /api/v1/system.
@@ -60,6 +62,9 @@ type deviceJSON struct {
 	LastSeen  *string           `json:"last_seen"`
 	Fresh     bool              `json:"fresh"`
 	Values    []deviceValueJSON `json:"values"`
+	// Capabilities and Control: devices in the registry (controllable).
+	Capabilities energy.Capabilities `json:"capabilities,omitempty"`
+	Control      *energy.DeviceState `json:"control,omitempty"`
 }
 
 type deviceValueJSON struct {
@@ -94,6 +99,9 @@ func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request) {
 		}
 		sort.Slice(d.Values, func(i, j int) bool { return d.Values[i].Quantity < d.Values[j].Quantity })
 		devices = append(devices, d)
+	}
+	if s.opts.Devices != nil {
+		devices = append(devices, registryDevices(s.opts.Devices, s.now())...)
 	}
 	s.writeJSON(w, http.StatusOK, struct {
 		Devices []deviceJSON `json:"devices"`
@@ -276,15 +284,4 @@ func (s *Server) queryRangeForward(w http.ResponseWriter, r *http.Request, def t
 		return from, from.Add(def), true
 	}
 	return s.queryRange(w, r, def)
-}
-
-// GET /api/v1/dr/events: the DR engine is issue-5 work; until it is
-// wired, the route says so.
-func (s *Server) handleDREvents(w http.ResponseWriter, r *http.Request) {
-	fail(w, r, http.StatusServiceUnavailable, "dr_unavailable", "")
-}
-
-// POST /api/v1/dr/events/{id}/optout.
-func (s *Server) handleDROptOut(w http.ResponseWriter, r *http.Request) {
-	fail(w, r, http.StatusServiceUnavailable, "dr_unavailable", "")
 }

@@ -69,6 +69,8 @@ func (s *Server) routeTable() []route {
 
 		{"GET", "/api/v1/dr/events", permRead, s.handleDREvents},
 		{"POST", "/api/v1/dr/events/{id}/optout", permControl, s.handleDROptOut},
+		{"GET", "/api/v1/dr/status", permRead, s.handleDRStatus},
+		{"PUT", "/api/v1/dr/devices/{id}", permControl, s.handleDROverride},
 
 		{"GET", "/api/v1/users", permAdmin, s.handleUsersList},
 		{"POST", "/api/v1/users", permAdmin, s.handleUsersAdd},
@@ -104,6 +106,17 @@ func (p principal) may(need perm) bool {
 		return p.user != ""
 	}
 	return false
+}
+
+// name says who acts, for the events log: the user, or "token NAME".
+func (p principal) name() string {
+	if p.user != "" {
+		return p.user
+	}
+	if p.token != nil {
+		return "token " + p.token.Name
+	}
+	return ""
 }
 
 type ctxKey struct{}

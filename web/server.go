@@ -75,6 +75,12 @@ type Options struct {
 	System func() System
 	// Tariff stores and applies the tariff; nil makes tariff routes 503.
 	Tariff TariffService
+	// DR is the demand-response engine; nil makes DR routes answer 503
+	// dr_unavailable.
+	DR DRService
+	// Devices lists the registry's controllable devices for
+	// /api/v1/devices; nil lists the meter only.
+	Devices energy.DeviceLister
 }
 
 // Server is the HTTP API and the web UI.
