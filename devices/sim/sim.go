@@ -262,9 +262,9 @@ func (h *Home) computeLocked(t time.Time) {
 		case EV, Dishwasher:
 			if a.jobWms > 0 && !a.on && !h.cfg.Dumb {
 				// The appliance's own fallback: start when the deadline
-				// leaves no more slack than a minute.
+				// leaves no slack at all (a gateway starts it earlier).
 				need := time.Duration(a.jobWms/a.info.RatedW) * time.Millisecond
-				if !a.deadline.IsZero() && !t.Add(need+time.Minute).Before(a.deadline) {
+				if !a.deadline.IsZero() && !t.Add(need).Before(a.deadline) {
 					a.on = true
 				}
 			}
