@@ -10,13 +10,18 @@ import (
 	"time"
 
 	"github.com/gatewayd-project/gatewayd/config"
+	"github.com/gatewayd-project/gatewayd/devices"
+	"github.com/gatewayd-project/gatewayd/devices/sim"
+	"github.com/gatewayd-project/gatewayd/dr/openadr"
+	vtnemul "github.com/gatewayd-project/gatewayd/dr/openadr/emul"
 	"github.com/gatewayd-project/gatewayd/energy"
 	"github.com/gatewayd-project/gatewayd/metering-link/emul"
 	"github.com/gatewayd-project/gatewayd/web"
 )
 
 // cmdDemo runs the real gateway against emulated peers on real transports:
-// for now a metering core on a pseudo-terminal.
+// a metering core on a pseudo-terminal, simulated appliances in the device
+// registry and a local OpenADR 3 VTN over HTTPS.
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, started time.Time) error {
 	fs := newFlags("demo")
 	listen := fs.String("listen", "127.0.0.1:8080", "HTTP address (loopback)")
@@ -55,9 +60,18 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, start
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	meter, err := emul.New(energy.SystemClock{}, emul.Config{
+	// The simulated appliances: drivers in the device registry whose
+	// power the emulated meter measures.
+	clock := energy.SystemClock{}
+	reg := devices.New()
+	home, err := sim.New(clock, sim.Config{}, reg, log.With("sub", "sim-home"))
+	if err != nil {
+		return err
+	}
+	meter, err := emul.New(clock, emul.Config{
 		Protocol: *protocol, Link: cfg.Metering.Port, Baud: *baud,
 		Address: "123456789012", Td: 20 * time.Millisecond,
+		Model: emul.ModelConfig{Extra: home.PowerW},
 	}, log.With("sub", "emul-meter"))
 	if err != nil {
 		return err
@@ -72,6 +86,31 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, start
 			return usageErr("demo: --history: want a duration up to 732d, e.g. 365d, not %q", *history)
 		}
 	}
+	// A local VTN with the demo utility's programs: day-ahead prices and
+	// a 17:00-19:00 peak-relief event (SIMPLE 2, 3 kW import cap).
+	vtnDir := filepath.Join(dir, "vtn")
+	if err := os.MkdirAll(vtnDir, 0o700); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	venSecret, err := newSecret()
+	if err != nil {
+		return err
+	}
+	secretFile, err := writeSecret(vtnDir, "ven.secret", venSecret)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	vtn, err := startVTN(vtnemul.Config{Version: openadr.V301, ClientID: "gatewayd-demo", ClientSecret: venSecret,
+		VENName: "demo-gateway"}, "127.0.0.1:0", vtnDir, log.With("sub", "emul-vtn"))
+	if err != nil {
+		return err
+	}
+	cfg.DR.VTN = config.VTN{URL: vtn.URL, ClientID: "gatewayd-demo", ClientSecretFile: secretFile, CAFile: vtn.CAFile,
+		VENName: "demo-gateway", Poll: 10 * time.Second, Version: "auto"}
+	cfg.DR.ContractImportW = 11000
+	if err := cfg.Validate(); err != nil {
+		return &exitError{code: 2, err: err}
+	}
 	if *uiDir != "" {
 		if *uiDir, err = filepath.Abs(*uiDir); err != nil {
 			return usageErr("demo: --ui-dir: %v", err)
@@ -82,7 +121,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, start
 			return err
 		}
 	}
-	g, err := newGateway(cfg, log, started, gatewayOptions{uiDir: *uiDir})
+	g, err := newGateway(cfg, log, started, gatewayOptions{uiDir: *uiDir, registry: reg,
+		extra: []func(context.Context) error{home.Run, vtn.run}})
 	if err != nil {
 		return err
 	}
@@ -105,6 +145,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, start
 	if u := g.SetupURL(); u != "" {
 		fmt.Fprintf(stdout, "  setup: %s   (first start: choose the admin password; the link works once)\n", u)
 	}
+	fmt.Fprintf(stdout, "  VTN:   %s (OpenADR %s, peak event 17:00-19:00 local)\n", vtn.URL, openadr.V301)
 	fmt.Fprintf(stdout, "  API:   %s/api/v1/meter\n  token: %s\n  try:   curl -H 'Authorization: Bearer %s' %s/api/v1/meter\n", url, tok, tok, url)
 	err = g.Run(ctx)
 	if errors.Is(err, context.Canceled) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gatewayd-project/gatewayd/bus"
 	"github.com/gatewayd-project/gatewayd/config"
+	"github.com/gatewayd-project/gatewayd/devices"
 	"github.com/gatewayd-project/gatewayd/energy"
 	"github.com/gatewayd-project/gatewayd/health"
 	meteringlink "github.com/gatewayd-project/gatewayd/metering-link"
@@ -41,6 +42,9 @@ type gateway struct {
 	web    *web.Server
 	ln     net.Listener
 	tls    *tls.Config
+	reg    *devices.Registry
+	drw    *drWire
+	extra  []func(context.Context) error
 }
 
 func newLogger(c config.Log, w io.Writer) (*slog.Logger, error) {
@@ -75,6 +79,13 @@ func newDriver(m config.Metering, now func() time.Time) (meteringlink.Driver, er
 type gatewayOptions struct {
 	uiDir string
 	kdf   web.KDF
+	// registry holds devices the caller adds (the demo's simulated
+	// appliances); nil starts an empty one.
+	registry *devices.Registry
+	// extra subsystems run alongside (the demo's emulators).
+	extra []func(context.Context) error
+	// seed varies the controller's and VEN's random delays (0: time).
+	seed uint64
 }
 
 func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts gatewayOptions) (*gateway, error) {
@@ -124,6 +135,19 @@ func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts ga
 		g.store.Close()
 		return nil, err
 	}
+	g.reg, g.extra = gopts.registry, gopts.extra
+	if g.reg == nil {
+		g.reg = devices.New()
+	}
+	seed := gopts.seed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	g.drw, err = newDRWire(g, g.reg, tariffs, seed)
+	if err != nil {
+		g.store.Close()
+		return nil, err
+	}
 	assets := ui.Assets()
 	if gopts.uiDir != "" {
 		assets = os.DirFS(gopts.uiDir)
@@ -135,6 +159,7 @@ func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts ga
 		Logger: log.With("sub", "web"), Health: g.health, Meter: g.link, Tokens: g.tokens, Users: g.users,
 		Now: clock.Now, History: g.store, Log: g.store, UI: assets,
 		Backup: g.store.Backup, System: g.system, Tariff: tariffs,
+		DR: webDR{g.drw.svc}, Devices: g.reg,
 	})
 	g.health.OnChange(func(code string, active bool) {
 		log.Info("health", "condition", code, "active", active)
@@ -153,6 +178,18 @@ func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts ga
 		g.web.PublishLog(e)
 	})
 	return g, nil
+}
+
+// record writes an events-log entry (DR events, interventions) and shows
+// it on the live stream.
+func (g *gateway) record(kind, subject string, details map[string]string) {
+	e := storage.Event{Time: g.clock.Now(), Kind: kind, Subject: subject, Details: details}
+	if err := g.store.AddEvent(e); err != nil {
+		g.log.Warn("event not stored", "kind", kind, "err", err)
+	}
+	if g.web != nil {
+		g.web.PublishLog(e)
+	}
 }
 
 // Listen binds the HTTP listener (before Run, so the address is known).
@@ -243,7 +280,7 @@ func (g *gateway) Run(ctx context.Context) error {
 	// The bus context outlives ctx a little: storage (later) drains it last.
 	defer g.cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, 3)
+	errs := make(chan error, 5+len(g.extra))
 	start := func(name string, f func(context.Context) error) {
 		wg.Add(1)
 		go func() {
@@ -260,6 +297,10 @@ func (g *gateway) Run(ctx context.Context) error {
 	go func() { storeDone <- g.store.Run(context.Background(), g.toDB) }()
 	start("meter link", g.link.Run)
 	start("http", func(ctx context.Context) error { return g.web.Run(ctx, g.ln, g.tls) })
+	start("dr", g.drw.run)
+	for i, f := range g.extra {
+		start(fmt.Sprintf("emulator %d", i), f)
+	}
 	start("admin socket", func(ctx context.Context) error { return serveAdmin(ctx, adminSocket(g.cfg.StateDir), g.store) })
 	<-ctx.Done()
 	g.log.Info("shutting down")

@@ -52,6 +52,7 @@ const usage = `usage:
   gatewayd user add --state DIR --name NAME [--role admin|viewer]   (password on stdin)
   gatewayd user passwd --state DIR --name NAME                      (password on stdin)
   gatewayd emulate meter --link PATH [--protocol P] [--address A] [--baud B] [flags]
+  gatewayd emulate vtn [--listen 127.0.0.1:PORT] [--version 3.0.1|3.1] [--dir DIR] [flags]
   gatewayd export --state DIR [--format csv|json] [--device D] [--quantity Q] [--tier T] [--from T] [--to T]
   gatewayd db check --state DIR
   gatewayd db compact --state DIR            (offline)
@@ -104,10 +105,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, started t
 		}
 		return cmdUser(args[0], args[1:], os.Stdin, stdout)
 	case "emulate":
-		if len(args) == 0 || args[0] != "meter" {
-			return usageErr("emulate: want 'emulate meter'\n%s", usage)
+		switch {
+		case len(args) > 0 && args[0] == "meter":
+			return cmdEmulateMeter(ctx, args[1:], stdout, stderr)
+		case len(args) > 0 && args[0] == "vtn":
+			return cmdEmulateVTN(ctx, args[1:], stdout, stderr)
 		}
-		return cmdEmulateMeter(ctx, args[1:], stdout, stderr)
+		return usageErr("emulate: want 'emulate meter' or 'emulate vtn'\n%s", usage)
 	case "db":
 		return cmdDB(args, stdout)
 	case "export":

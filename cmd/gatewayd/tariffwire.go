@@ -34,9 +34,26 @@ type tariffService struct {
 	meter energy.DeviceID
 	log   *slog.Logger
 
+	// dyn supplies dynamic prices (OpenADR PRICE events, the HTTP feed);
+	// nil means none.
+	dyn func() []tariff.Price
+
 	mu   sync.Mutex
 	text string
 	t    *tariff.Tariff
+}
+
+func (ts *tariffService) dynamic() []tariff.Price {
+	if ts.dyn == nil {
+		return nil
+	}
+	return ts.dyn()
+}
+
+// Current is the tariff in force, nil for none.
+func (ts *tariffService) Current() *tariff.Tariff {
+	t, _ := ts.current()
+	return t
 }
 
 var _ web.TariffService = (*tariffService)(nil)
@@ -129,7 +146,7 @@ func (ts *tariffService) Prices(from, to time.Time) (any, error) {
 	if to.Sub(from) > maxCostRange {
 		return nil, &web.ErrBadQuery{Param: "from", Code: "range_too_long", Args: []any{"400 days"}}
 	}
-	slots, err := t.Slots(from, to, nil)
+	slots, err := t.Slots(from, to, ts.dynamic())
 	if err != nil {
 		return nil, &web.ErrBadQuery{Param: "from", Code: "from_after_to"}
 	}
@@ -213,7 +230,7 @@ func (ts *tariffService) Costs(from, to time.Time, stepName string) (any, error)
 			return nil, err
 		}
 	}
-	rep, err := t.Costs(usage, step, nil, before)
+	rep, err := t.Costs(usage, step, ts.dynamic(), before)
 	if err != nil {
 		return nil, fmt.Errorf("tariff: costs: %w", err)
 	}
