@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"maps"
 	"math/rand/v2"
@@ -189,8 +190,10 @@ func (s *Service) rebuild(devs []energy.Device) error {
 				continue
 			}
 		}
-		if d.Caps.Has(energy.CapCurtail) && r.CurtailW == 0 && r.Class == control.ClassCurtailable {
-			r.CurtailW = d.RatedW / 5
+		if !ok && d.Caps.Has(energy.CapEV) && r.Class == control.ClassCurtailable {
+			// An EV charger keeps charging at its minimum (about 6 A on
+			// one phase) rather than stopping.
+			r.CurtailW = min(1400, d.RatedW)
 		}
 		cfg.Loads = append(cfg.Loads, control.Load{Device: d.ID, Class: r.Class, Priority: r.Priority,
 			MinOn: r.MinOn, MinOff: r.MinOff, CurtailW: r.CurtailW, Continuous: continuous(d)})
@@ -533,7 +536,14 @@ func (s *Service) replan(now time.Time, devs []energy.Device, events []openadr.E
 		return
 	}
 	slots := s.slots(t, dyn, now, events)
-	s.results = plan.Plan(now, slots, loads, s.rnd)
+	// The start offsets are drawn from a source seeded by the jobs, so a
+	// re-plan with the same jobs keeps them: a fresh draw every minute
+	// would push a planned start ahead of the clock for ever.
+	h := fnv.New64a()
+	for _, l := range loads {
+		fmt.Fprintf(h, "%s/%d;", l.Device, l.Deadline.Unix())
+	}
+	s.results = plan.Plan(now, slots, loads, rand.New(rand.NewPCG(s.o.Seed, h.Sum64())))
 }
 
 // slots prices the planning horizon in 15-minute slots with each slot's

@@ -381,8 +381,8 @@ func TestDeferrable(t *testing.T) {
 		{"plan hold", true, map[energy.DeviceID]bool{"dw": false}, t0, 0, "dw:off", "plan_hold"},
 		{"absent from plan", true, nil, t0, 0, "dw:off", "plan_hold"},
 		{"already held", false, nil, t0, 0, "", ""},
-		{"before deadline slack", false, nil, at(2*time.Hour + 11*time.Minute + 57*time.Second), 0, "", ""},
-		{"deadline forces", false, nil, at(2*time.Hour + 11*time.Minute + 58*time.Second), 0, "dw:on", "deadline"},
+		{"before deadline slack", false, nil, at(2*time.Hour + 10*time.Minute + 57*time.Second), 0, "", ""},
+		{"deadline forces", false, nil, at(2*time.Hour + 10*time.Minute + 58*time.Second), 0, "dw:on", "deadline"},
 		{"deadline beats level", false, nil, at(2*time.Hour + 12*time.Minute), 3, "dw:on", "deadline"},
 		{"level holds a planned start", false, map[energy.DeviceID]bool{"dw": true}, t0, 1, "", ""},
 	} {

@@ -77,7 +77,7 @@
 // # Deferrable loads
 //
 // A deferrable device with a pending job runs when the plan says so or
-// when now >= Deadline - RemainingWh/RatedW - Period (the "run now"
+// when now >= Deadline - RemainingWh/RatedW - Period - DeadlineSlack (the "run now"
 // fallback) and is held otherwise; without a job it is left alone. A
 // planned start must keep the site below limit-MarginW; a deadline or
 // boost start only below the limit itself: it yields to the hard limit

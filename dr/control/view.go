@@ -102,8 +102,13 @@ func findDevice(ds []energy.Device, id energy.DeviceID) *energy.Device {
 	return nil
 }
 
+// DeadlineSlack is the slack a deadline start keeps on top of one control
+// period: commands, the device's confirmation and rounding of its
+// remaining energy take a few periods.
+const DeadlineSlack = time.Minute
+
 // deadlineForced: the job must start now to finish by its deadline (with
-// one period of slack).
+// one period plus DeadlineSlack to spare).
 func (c *Controller) deadlineForced(job *energy.Job, ratedW int64, now time.Time) bool {
 	if job.Deadline.IsZero() {
 		return false
@@ -112,7 +117,7 @@ func (c *Controller) deadlineForced(job *energy.Job, ratedW int64, now time.Time
 	if ratedW > 0 {
 		need = time.Duration(job.RemainingWh * int64(time.Hour) / ratedW)
 	}
-	return !now.Before(job.Deadline.Add(-need - c.cfg.Period))
+	return !now.Before(job.Deadline.Add(-need - c.cfg.Period - DeadlineSlack))
 }
 
 // isUp: the load is at its unrestricted setting (on, or capped above
