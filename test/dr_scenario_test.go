@@ -78,7 +78,6 @@ type dayResult struct {
 	violations  []string
 	finished    map[energy.DeviceID]time.Time
 	deadlines   map[energy.DeviceID]time.Time
-	commands    int
 	reports     []json.RawMessage
 	eventSteps  int
 	periodsOver int
@@ -154,7 +153,7 @@ func runDay(t *testing.T, controlled bool) dayResult {
 		svc, err = dr.New(dr.Options{Clock: clk, Registry: reg, Site: site, VEN: ven,
 			Control: control.Config{ContractImportW: 11000, Period: period, Seed: 7},
 			Tariff:  func() *tariff.Tariff { return tf }, Seed: 7,
-			Record:  func(kind, subject string, d map[string]string) {},
+			Record: func(kind, subject string, d map[string]string) {},
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -14,8 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gatewayd-project/gatewayd/config"
-	"github.com/gatewayd-project/gatewayd/devices"
+		"github.com/gatewayd-project/gatewayd/devices"
 	"github.com/gatewayd-project/gatewayd/dr"
 	"github.com/gatewayd-project/gatewayd/dr/control"
 	"github.com/gatewayd-project/gatewayd/dr/openadr"
@@ -194,7 +193,7 @@ func (w *drWire) watchVTN(ctx context.Context) error {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
-		ok, lastErr, _ := w.ven.Health()
+		ok, _, lastErr := w.ven.Health()
 		if ok {
 			w.hlth.Clear(CondVTNUnreachable)
 		} else if lastErr != nil {
@@ -371,9 +370,4 @@ func (u *usageBook) demand(from, to time.Time) (float64, bool) {
 		return 0, false
 	}
 	return sum / float64(n) / 1000, true
-}
-
-// drConfigured says whether the config asks for anything DR can act on.
-func drConfigured(c config.DR) bool {
-	return c.VTN.URL != "" || c.ContractImportW > 0 || c.ContractExportW > 0 || len(c.Loads) > 0
 }

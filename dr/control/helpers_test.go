@@ -119,12 +119,3 @@ func cmdsOf(ds []Decision) []string {
 	}
 	return s
 }
-
-func whyOf(ds []Decision, id energy.DeviceID) string {
-	for _, d := range ds {
-		if d.Command.Device == id {
-			return d.Why
-		}
-	}
-	return ""
-}
