@@ -48,7 +48,8 @@ type Load struct {
 
 // Run is one interval in which a load runs.
 type Run struct {
-	Start, End time.Time
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
 }
 
 // Result is the plan of one load.
