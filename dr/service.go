@@ -435,6 +435,16 @@ func (s *Service) statusOf(e openadr.Event, now time.Time) openadr.Status {
 // StatusOptedOut is the API status of an event the household opted out of.
 const StatusOptedOut openadr.Status = "opted_out"
 
+// actionable reports whether an event asks the home to act.
+func actionable(e openadr.Event) bool {
+	for _, iv := range e.Intervals {
+		if iv.Simple != nil || iv.ImportLimitKW != nil || iv.ExportLimitKW != nil {
+			return true
+		}
+	}
+	return false
+}
+
 func programOf(e openadr.Event) string {
 	if e.ProgramName != "" {
 		return e.ProgramName
@@ -630,6 +640,9 @@ func (s *Service) OptOut(ctx context.Context, id, who string) (EventJSON, error)
 	default:
 		return EventJSON{}, fmt.Errorf("dr: opt out %s: event is %s: %w", id, st, ErrConflict)
 	}
+	if !actionable(*ev) {
+		return EventJSON{}, fmt.Errorf("dr: opt out %s: the event only carries prices, there is nothing to opt out of: %w", id, ErrConflict)
+	}
 	s.mu.Lock()
 	_, already := s.optedOut[id]
 	s.optedOut[id] = now
@@ -731,6 +744,9 @@ type EventJSON struct {
 	ExportLimitW *int64 `json:"export_limit_w"`
 	Level        *int   `json:"level"`
 	OptedOut     bool   `json:"opted_out"`
+	// Actionable: the event asks the home to act (a SIMPLE level or a
+	// limit), so it can be opted out of; price-only events cannot.
+	Actionable bool `json:"actionable"`
 }
 
 // IntervalJSON is one interval of an event.
@@ -763,6 +779,7 @@ func (s *Service) eventJSON(e openadr.Event, now time.Time) EventJSON {
 			j.End = &end
 		}
 	}
+	j.Actionable = actionable(e)
 	for _, iv := range e.Intervals {
 		ij := IntervalJSON{ID: iv.ID, Start: iv.Start, Level: iv.Simple, ImportLimitW: kwPtr(iv.ImportLimitKW),
 			ExportLimitW: kwPtr(iv.ExportLimitKW), Price: iv.Price, ExportPrice: iv.ExportPrice}

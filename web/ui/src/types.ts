@@ -163,12 +163,13 @@ export interface DrEvent {
   id: string;
   program: string;
   status: 'pending' | 'active' | 'completed' | 'cancelled' | 'opted_out';
-  start: string;
-  end: string;
+  start: string | null;
+  end: string | null;
   intervals?: unknown[] | null;
   limit_w: number | null;
   level: number | null;
   opted_out: boolean;
+  actionable?: boolean;
 }
 
 export interface User {

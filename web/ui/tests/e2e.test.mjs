@@ -318,7 +318,7 @@ test('demand response: notice or events with a working opt-out; intervention log
   } else {
     assert.equal(res.status(), 200, `GET /dr/events answered ${res.status()}`);
     const events = (await res.json()).events ?? [];
-    const open = events.filter((e) => (e.status === 'active' || e.status === 'pending') && !e.opted_out);
+    const open = events.filter((e) => (e.status === 'active' || e.status === 'pending') && !e.opted_out && e.actionable !== false);
     if (open.length) {
       const ev = open[0];
       const item = page.locator(`.dr-event[data-id="${ev.id}"]`);

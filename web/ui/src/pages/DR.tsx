@@ -19,16 +19,25 @@ const statusKind: Record<string, 'ok' | 'warn' | 'bad' | 'muted' | 'info'> = {
 
 function EventCard({ ev, canOptOut, onOptOut }: { ev: DrEvent; canOptOut: boolean; onOptOut: (ev: DrEvent) => Promise<void> }) {
   const [err, setErr] = useState<string | null>(null);
-  const open = (ev.status === 'active' || ev.status === 'pending') && !ev.opted_out;
+  const open = (ev.status === 'active' || ev.status === 'pending') && !ev.opted_out && ev.actionable !== false;
   return (
     <li class={`dr-event dr-${ev.status}`} data-id={ev.id} data-status={ev.status}>
       <div class="dr-event-head">
         <strong>{ev.program || t('dr.event')}</strong> <Badge kind={statusKind[ev.status] ?? 'muted'}>{tx('drs.' + ev.status, ev.status)}</Badge>
       </div>
-      <p class="small">
-        <time dateTime={ev.start}>{fmt.dateTime(ev.start)}</time> – <time dateTime={ev.end}>{fmt.dateTime(ev.end)}</time>{' '}
-        <span class="muted">({fmt.duration((Date.parse(ev.end) - Date.parse(ev.start)) / 1000)})</span>
-      </p>
+      {ev.start && (
+        <p class="small">
+          <time dateTime={ev.start}>{fmt.dateTime(ev.start)}</time> –{' '}
+          {ev.end ? (
+            <>
+              <time dateTime={ev.end}>{fmt.dateTime(ev.end)}</time>{' '}
+              <span class="muted">({fmt.duration((Date.parse(ev.end) - Date.parse(ev.start)) / 1000)})</span>
+            </>
+          ) : (
+            '…'
+          )}
+        </p>
+      )}
       {(ev.limit_w !== null || ev.level !== null) && (
         <p class="small">
           {ev.limit_w !== null && t('dr.limit', { v: `${fmt.power(ev.limit_w).value} ${fmt.power(ev.limit_w).unit}` })}{' '}
@@ -127,9 +136,14 @@ export function DR() {
 
   const unavailable = dr.error?.code === 'dr_unavailable' || dr.error?.status === 503;
   const events = dr.data?.events ?? [];
-  const active = events.filter((e) => e.status === 'active');
-  const upcoming = events.filter((e) => e.status === 'pending');
-  const past = events.filter((e) => !['active', 'pending'].includes(e.status));
+  // Grouped by time: an opted-out event stays where its time puts it.
+  const now = Date.now();
+  const ended = (e: DrEvent) =>
+    e.status === 'completed' || e.status === 'cancelled' || (e.end != null && Date.parse(e.end) <= now);
+  const started = (e: DrEvent) => e.status === 'active' || (e.start != null && Date.parse(e.start) <= now);
+  const active = events.filter((e) => !ended(e) && started(e));
+  const upcoming = events.filter((e) => !ended(e) && !started(e));
+  const past = events.filter(ended);
 
   const optOut = async (ev: DrEvent) => {
     const updated = await api<DrEvent>(`/dr/events/${encodeURIComponent(ev.id)}/optout`, { method: 'POST' });

@@ -12,8 +12,16 @@ import type { Device, DrEvent, Health, Meter, Prices } from '../types';
 const CLIENT_STALE_MS = 15000;
 
 export function drActive(events: DrEvent[] | null | undefined, now: number): DrEvent | undefined {
+  // Events that ask the home to act (not price-only ones), not opted out of.
   return (events ?? []).find(
-    (e) => e.status === 'active' || (e.status === 'pending' && Date.parse(e.start) <= now && Date.parse(e.end) > now),
+    (e) =>
+      e.actionable !== false &&
+      !e.opted_out &&
+      (e.status === 'active' ||
+        (e.status === 'pending' &&
+          e.start != null &&
+          Date.parse(e.start) <= now &&
+          (e.end == null || Date.parse(e.end) > now))),
   );
 }
 
@@ -24,7 +32,7 @@ export function DrBanner({ ev }: { ev: DrEvent }) {
       <div>
         <strong>{t('dr.bannerTitle')}</strong>
         <p>
-          {t('dr.bannerBody', { program: ev.program, end: fmt.time(ev.end, false) })}
+          {t('dr.bannerBody', { program: ev.program, end: ev.end ? fmt.time(ev.end, false) : '…' })}
           {ev.limit_w !== null && ` ${t('dr.limit', { v: `${fmt.power(ev.limit_w).value} ${fmt.power(ev.limit_w).unit}` })}`}
           {ev.level !== null && ` ${t('dr.level', { v: ev.level })}`}
         </p>
