@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-		"github.com/gatewayd-project/gatewayd/devices"
+	"github.com/gatewayd-project/gatewayd/devices"
 	"github.com/gatewayd-project/gatewayd/dr"
 	"github.com/gatewayd-project/gatewayd/dr/control"
 	"github.com/gatewayd-project/gatewayd/dr/openadr"
