@@ -42,6 +42,9 @@ type Interval struct {
 	Estimated bool `json:"estimated"`
 	// Missing: no reading on one side of the interval.
 	Missing bool `json:"missing"`
+	// Partial: the interval is still running; Value is the consumption
+	// from its start to the latest reading.
+	Partial bool `json:"partial"`
 	// Notes say why: "gap", "counter reset", "counter wrap".
 	Notes []string `json:"notes,omitempty"`
 }
@@ -162,6 +165,13 @@ func (s *Store) Consumption(d energy.DeviceID, q energy.Quantity, from, to time.
 		a, b := bounds[i].UnixMilli(), bounds[i+1].UnixMilli()
 		va, estA, okA := valueAt(pts, a, tol)
 		vb, estB, okB := valueAt(pts, b, tol)
+		if okA && !okB && bounds[i+1].After(now) && !bounds[i].After(now) {
+			// The running interval: up to the latest reading in it.
+			if j := sort.Search(len(pts), func(j int) bool { return pts[j].t > now.UnixMilli() }) - 1; j >= 0 && pts[j].t >= a {
+				vb, okB, iv.Partial = pts[j].v, true, true
+				iv.Notes = append(iv.Notes, "in progress")
+			}
+		}
 		if !okA || !okB {
 			iv.Missing = true
 			res.Intervals = append(res.Intervals, iv)

@@ -236,3 +236,35 @@ func TestRollupsSurviveRestart(t *testing.T) {
 		t.Fatalf("day rollup after a restart: tier %s %+v", r.Tier, r.Points)
 	}
 }
+
+func TestConsumptionRunningInterval(t *testing.T) {
+	t0 := time.Date(2026, 3, 28, 10, 0, 0, 0, time.UTC)
+	clk := clocktest.New(t0)
+	s := openTest(t, clk, nil)
+	// 10:00 to 11:30, +10 Wh a minute; now is 11:30:30.
+	for i := 0; i <= 90; i++ {
+		at := t0.Add(time.Duration(i) * time.Minute).Add(300 * time.Millisecond)
+		s.Append([]energy.Reading{reading(energy.ImportEnergy, energy.D(int64(1000+10*i), 0), at, true, true)})
+	}
+	clk.Set(t0.Add(90*time.Minute + 30*time.Second))
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Consumption("meter", energy.ImportEnergy, t0, t0.Add(3*time.Hour), StepHour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Intervals) != 3 {
+		t.Fatalf("%d intervals", len(res.Intervals))
+	}
+	done, running, future := res.Intervals[0], res.Intervals[1], res.Intervals[2]
+	if done.Partial || done.Value == nil || done.Value.Float64() != 600 {
+		t.Fatalf("finished hour: %+v", done)
+	}
+	if !running.Partial || running.Missing || running.Value == nil || running.Value.Float64() != 300 {
+		t.Fatalf("running hour: %+v value %v", running, running.Value)
+	}
+	if !future.Missing || future.Partial {
+		t.Fatalf("future hour: %+v", future)
+	}
+}

@@ -71,6 +71,27 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
+// knownDevice reports whether d is the meter or a registry device.
+func (s *Server) knownDevice(d energy.DeviceID) bool {
+	meter := energy.DeviceID("meter")
+	if s.opts.Meter != nil {
+		if id := s.opts.Meter.MeterStatus().Device; id != "" {
+			meter = id
+		}
+	}
+	if d == meter {
+		return true
+	}
+	if s.opts.Devices != nil {
+		for _, dev := range s.opts.Devices.Devices() {
+			if dev.ID == d {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // storeError maps store errors to 400s naming the parameter.
 func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
@@ -142,6 +163,11 @@ func (s *Server) handleSeries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.opts.History.QuerySeries(d, q, from, to, points)
+	if errors.Is(err, storage.ErrUnknownSeries) && s.knownDevice(d) && q.Unit() != "" {
+		// A device we know with no data for the quantity yet: nothing to
+		// draw, which is not an error.
+		res, err = storage.SeriesResult{Device: d, Quantity: q, Unit: q.Unit(), Points: []storage.SeriesPoint{}}, nil
+	}
 	if err != nil {
 		s.storeError(w, r, err)
 		return
@@ -161,6 +187,9 @@ func (s *Server) handleConsumption(w http.ResponseWriter, r *http.Request) {
 		step = storage.StepHour
 	}
 	res, err := s.opts.History.Consumption(d, q, from, to, step)
+	if errors.Is(err, storage.ErrUnknownSeries) && s.knownDevice(d) && q.IsCounter() {
+		res, err = storage.ConsumptionResult{Device: d, Quantity: q, Unit: q.Unit(), Step: step, Intervals: []storage.Interval{}}, nil
+	}
 	if err != nil {
 		s.storeError(w, r, err)
 		return

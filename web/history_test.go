@@ -53,6 +53,14 @@ func TestSeriesConsumptionEventsExport(t *testing.T) {
 	base, tok, t0 := historyServer(t)
 	from, to := t0.Format(time.RFC3339), t0.Add(2*time.Hour).Format(time.RFC3339)
 
+	// A known device with no data for a quantity: empty, not an error.
+	if r := do(t, "GET", base+"/api/v1/series?"+q("device", "meter", "quantity", "voltage_l1", "from", from, "to", to), tok); r.code != 200 || !strings.Contains(r.body, `"points":[]`) || !strings.Contains(r.body, `"unit":"V"`) {
+		t.Fatalf("series without data: %d %s", r.code, r.body)
+	}
+	if r := do(t, "GET", base+"/api/v1/consumption?"+q("device", "meter", "quantity", "energy_export", "from", from, "to", to), tok); r.code != 200 || !strings.Contains(r.body, `"intervals":[]`) {
+		t.Fatalf("consumption without data: %d %s", r.code, r.body)
+	}
+
 	r := do(t, "GET", base+"/api/v1/series?"+q("device", "meter", "quantity", "power", "from", from, "to", to, "points", "120"), tok)
 	if r.code != 200 {
 		t.Fatalf("series: %d %s", r.code, r.body)
