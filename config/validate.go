@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gatewayd-project/gatewayd/internal/loopback"
 )
 
 // validBauds are the serial speeds both protocols allow.
@@ -28,7 +30,7 @@ func validate(c *Config, file string, lines map[string]int) []*Error {
 	switch t := c.HTTP.TLS; t.Mode {
 	case TLSAuto:
 	case TLSOff:
-		if checkListen(c.HTTP.Listen) == "" && !loopbackListen(c.HTTP.Listen) {
+		if checkListen(c.HTTP.Listen) == "" && !loopback.HostPort(c.HTTP.Listen) {
 			fail("http.tls", "off (plain HTTP) is allowed only when http.listen is a loopback address, not %q; use auto", c.HTTP.Listen)
 		}
 	case TLSFiles:
@@ -107,19 +109,6 @@ func validate(c *Config, file string, lines map[string]int) []*Error {
 	return errs
 }
 
-// loopbackListen reports whether host:port binds loopback only.
-func loopbackListen(s string) bool {
-	host, _, err := net.SplitHostPort(s)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // checkListen returns a message if s is not host:port with a numeric port.
 func checkListen(s string) string {
 	_, port, err := net.SplitHostPort(s)
@@ -174,7 +163,7 @@ func validateDR(dr *DR, fail func(key, format string, args ...any)) {
 		switch {
 		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
 			fail("dr.vtn.url", "must be an https:// URL, not %q", v.URL)
-		case u.Scheme == "http" && !loopbackHost(u.Hostname()):
+		case u.Scheme == "http" && !loopback.Host(u.Hostname()):
 			fail("dr.vtn.url", "plain http:// is allowed only for a loopback host; use https:// (not %q)", v.URL)
 		case u.User != nil:
 			fail("dr.vtn.url", "must not carry credentials; use dr.vtn.client_id and client_secret_file")
@@ -230,13 +219,4 @@ func validateDR(dr *DR, fail func(key, format string, args ...any)) {
 	if len(dr.Loads) > 256 {
 		fail("dr.loads", "at most 256 loads, not %d", len(dr.Loads))
 	}
-}
-
-// loopbackHost reports whether a URL host is loopback.
-func loopbackHost(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/gatewayd-project/gatewayd/dr/tariff"
 	"github.com/gatewayd-project/gatewayd/energy"
+	"github.com/gatewayd-project/gatewayd/internal/loopback"
 )
 
 // Feed fetches dynamic prices from an HTTP JSON feed, for tariffs whose
@@ -158,7 +158,7 @@ func (f *Feed) Fetch(ctx context.Context, u, currency string) error {
 
 func (f *Feed) fetch(ctx context.Context, u, currency string) error {
 	pu, err := url.Parse(u)
-	if err != nil || (pu.Scheme != "https" && !(pu.Scheme == "http" && loopback(pu.Hostname()))) {
+	if err != nil || (pu.Scheme != "https" && !(pu.Scheme == "http" && loopback.Host(pu.Hostname()))) {
 		return fmt.Errorf("dr: price feed %q: want an https:// URL (http:// only on loopback)", u)
 	}
 	ctx, cancel := context.WithTimeout(ctx, feedTimeout)
@@ -226,12 +226,4 @@ func ParseFeed(body []byte, currency string, fetched time.Time) ([]tariff.Price,
 		out = append(out, tariff.Price{Start: p.Start, End: p.End, Value: *p.Value, Export: p.Export, Fetched: fetched})
 	}
 	return out, nil
-}
-
-func loopback(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }

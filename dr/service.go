@@ -1,16 +1,17 @@
 package dr
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +42,8 @@ type VEN interface {
 	Events() []openadr.Event
 	Changed() <-chan struct{}
 	OptOut(ctx context.Context, eventID string) error
+	IsOptedOut(eventID string) bool
+	OptedOut() []string
 	SetOptedOut(ids []string)
 }
 
@@ -105,14 +108,12 @@ type Options struct {
 type Service struct {
 	o   Options
 	log *slog.Logger
-	rnd *rand.Rand
 
 	kick chan struct{}
 
 	mu        sync.Mutex
 	ctl       *control.Controller
 	ctlIDs    []energy.DeviceID
-	optedOut  map[string]time.Time
 	overrides map[energy.DeviceID]*override
 	known     map[string]openadr.Status // event id -> last logged status
 	results   []plan.Result
@@ -143,17 +144,19 @@ func New(o Options) (*Service, error) {
 	if o.SiteMaxAge <= 0 {
 		o.SiteMaxAge = 10 * time.Second
 	}
-	s := &Service{o: o, log: o.Log, rnd: rand.New(rand.NewPCG(o.Seed, 0x6472)), kick: make(chan struct{}, 1),
-		optedOut: map[string]time.Time{}, overrides: map[energy.DeviceID]*override{},
+	s := &Service{o: o, log: o.Log, kick: make(chan struct{}, 1), overrides: map[energy.DeviceID]*override{},
 		known: map[string]openadr.Status{}, shedSince: map[energy.DeviceID]time.Time{}, baseW: 300}
 	if o.KV != nil {
+		// The VEN holds the opt-outs (it reports them and forgets them
+		// with their events); the store only carries them over restarts.
 		if v, ok, err := o.KV.Get(kvOptOut); err != nil {
 			return nil, fmt.Errorf("dr: %w", err)
-		} else if ok {
-			if err := json.Unmarshal(v, &s.optedOut); err != nil {
+		} else if ok && o.VEN != nil {
+			var ids []string
+			if err := json.Unmarshal(v, &ids); err != nil {
 				s.log.Warn("dr: stored opt-outs unreadable; starting without", "err", err)
-				s.optedOut = map[string]time.Time{}
 			}
+			o.VEN.SetOptedOut(ids)
 		}
 		if v, ok, err := o.KV.Get(kvOverrides); err != nil {
 			return nil, fmt.Errorf("dr: %w", err)
@@ -163,9 +166,6 @@ func New(o Options) (*Service, error) {
 				s.overrides = map[energy.DeviceID]*override{}
 			}
 		}
-	}
-	if o.VEN != nil {
-		o.VEN.SetOptedOut(slices.Collect(maps.Keys(s.optedOut)))
 	}
 	if err := s.rebuild(o.Registry.Devices()); err != nil {
 		return nil, err
@@ -186,9 +186,9 @@ func (s *Service) rebuild(devs []energy.Device) error {
 		r, ok := rules[d.ID]
 		if !ok {
 			r = LoadRule{Device: d.ID, Class: classOf(d)}
-			if r.Class == "" {
-				continue
-			}
+		}
+		if r.Class == "" {
+			continue
 		}
 		if !ok && d.Caps.Has(energy.CapEV) && r.Class == control.ClassCurtailable {
 			// An EV charger keeps charging at its minimum (about 6 A on
@@ -268,14 +268,14 @@ func (s *Service) Step(ctx context.Context) {
 	}
 
 	s.mu.Lock()
-	if !sameIDs(s.ctlIDs, devs, s.o.Rules) {
+	if !slices.Equal(s.ctlIDs, managedIDs(devs, s.o.Rules)) {
 		if err := s.rebuild(devs); err != nil {
 			s.log.Error("dr: controller not rebuilt", "err", err)
 		}
 	}
 	s.logEventChanges(events, now)
-	sig := openadr.Resolve(events, now, s.skip)
-	signals := control.Signals{Level: sig.Level, Event: firstNonEmpty(sig.ImportLimitEvent, sig.LevelEvent, sig.ExportLimitEvent)}
+	sig := openadr.Resolve(events, now, s.optedOut)
+	signals := control.Signals{Level: sig.Level, Event: cmp.Or(sig.ImportLimitEvent, sig.LevelEvent, sig.ExportLimitEvent)}
 	if sig.ImportLimitKW != nil {
 		signals.ImportLimitW = kw(*sig.ImportLimitKW)
 	}
@@ -301,32 +301,23 @@ func (s *Service) Step(ctx context.Context) {
 	}
 }
 
-func firstNonEmpty(v ...string) string {
-	for _, s := range v {
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
 func kw(v float64) int64 { return int64(v*1000 + 0.5) }
 
-// sameIDs reports whether the controller's device set still matches.
-func sameIDs(ids []energy.DeviceID, devs []energy.Device, rules []LoadRule) bool {
-	n := 0
+// managedIDs are the devices the controller manages, in registry order:
+// those with a rule and those whose capabilities suggest a class.
+func managedIDs(devs []energy.Device, rules []LoadRule) []energy.DeviceID {
+	var ids []energy.DeviceID
 	for _, d := range devs {
 		if classOf(d) != "" || slices.ContainsFunc(rules, func(r LoadRule) bool { return r.Device == d.ID }) {
-			if n >= len(ids) || ids[n] != d.ID {
-				return false
-			}
-			n++
+			ids = append(ids, d.ID)
 		}
 	}
-	return n == len(ids)
+	return ids
 }
 
-func (s *Service) skip(id string) bool { _, ok := s.optedOut[id]; return ok }
+// optedOut reports whether the household opted out of an event (the VEN
+// keeps that).
+func (s *Service) optedOut(id string) bool { return s.o.VEN != nil && s.o.VEN.IsOptedOut(id) }
 
 // learnBase smooths the site's import without the managed loads: the
 // planner's forecast of what else the home draws.
@@ -409,11 +400,11 @@ func (s *Service) logEventChanges(events []openadr.Event, now time.Time) {
 		}
 		s.known[e.ID] = st
 		d := map[string]string{"event": e.ID, "program": programOf(e), "status": string(st)}
-		if start, end, ok := span(e); ok {
-			d["start"] = start.UTC().Format(time.RFC3339)
-			if !end.IsZero() {
-				d["end"] = end.UTC().Format(time.RFC3339)
-			}
+		if !e.Start.IsZero() {
+			d["start"] = e.Start.UTC().Format(time.RFC3339)
+		}
+		if !e.End.IsZero() {
+			d["end"] = e.End.UTC().Format(time.RFC3339)
 		}
 		s.record(KindDR, "event "+string(st), d)
 	}
@@ -426,7 +417,7 @@ func (s *Service) logEventChanges(events []openadr.Event, now time.Time) {
 
 func (s *Service) statusOf(e openadr.Event, now time.Time) openadr.Status {
 	st := e.StatusAt(now)
-	if _, ok := s.optedOut[e.ID]; ok && st != openadr.StatusCancelled {
+	if s.optedOut(e.ID) && st != openadr.StatusCancelled {
 		return StatusOptedOut
 	}
 	return st
@@ -450,26 +441,6 @@ func programOf(e openadr.Event) string {
 		return e.ProgramName
 	}
 	return e.ProgramID
-}
-
-// span is an event's first start and last end (zero end: open-ended).
-func span(e openadr.Event) (start, end time.Time, ok bool) {
-	if len(e.Intervals) == 0 {
-		return time.Time{}, time.Time{}, false
-	}
-	start = e.Intervals[0].Start
-	for _, iv := range e.Intervals {
-		if iv.Start.Before(start) {
-			start = iv.Start
-		}
-		if iv.End.IsZero() {
-			return start, time.Time{}, true
-		}
-		if iv.End.After(end) {
-			end = iv.End
-		}
-	}
-	return start, end, true
 }
 
 // DynamicPrices are the OpenADR PRICE and EXPORT_PRICE intervals plus the
@@ -520,8 +491,8 @@ func (s *Service) replan(now time.Time, devs []energy.Device, events []openadr.E
 	for _, e := range events {
 		key += e.ID + e.Modified.String() + ";"
 	}
-	for id := range s.optedOut {
-		key += "o" + id
+	if s.o.VEN != nil {
+		key += strings.Join(s.o.VEN.OptedOut(), ",")
 	}
 	if key == s.planKey && now.Sub(s.planAt) < time.Minute {
 		return
@@ -587,18 +558,17 @@ func (s *Service) slots(t *tariff.Tariff, dyn []tariff.Price, now time.Time, eve
 	}
 	base := int64(max(s.baseW, 300))
 	for i := range out {
-		sig := openadr.Resolve(events, out[i].Start, s.skip)
+		sig := openadr.Resolve(events, out[i].Start, s.optedOut)
 		limit := s.o.Control.ContractImportW
 		if sig.ImportLimitKW != nil && (limit == 0 || kw(*sig.ImportLimitKW) < limit) {
 			limit = kw(*sig.ImportLimitKW)
 		}
-		if sig.Level >= 0 && sig.Level < len(s.o.Control.Levels) {
-			if l := s.o.Control.Levels[sig.Level].ImportLimitW; l > 0 && (limit == 0 || l < limit) {
-				limit = l
-			}
-			if s.o.Control.Levels[sig.Level].HoldDeferrable {
-				limit = -1
-			}
+		pol := s.ctl.Level(sig.Level)
+		if pol.ImportLimitW > 0 && (limit == 0 || pol.ImportLimitW < limit) {
+			limit = pol.ImportLimitW
+		}
+		if pol.HoldDeferrable {
+			limit = -1
 		}
 		switch {
 		case limit < 0:
@@ -638,24 +608,22 @@ func (s *Service) OptOut(ctx context.Context, id, who string) (EventJSON, error)
 	switch st := ev.StatusAt(now); st {
 	case openadr.StatusPending, openadr.StatusActive:
 	default:
-		return EventJSON{}, fmt.Errorf("dr: opt out %s: event is %s: %w", id, st, ErrConflict)
+		return EventJSON{}, &ConflictError{Reason: fmt.Sprintf("event %s is %s", id, st)}
 	}
 	if !actionable(*ev) {
-		return EventJSON{}, fmt.Errorf("dr: opt out %s: the event only carries prices, there is nothing to opt out of: %w", id, ErrConflict)
+		return EventJSON{}, &ConflictError{Reason: fmt.Sprintf("event %s only carries prices, there is nothing to opt out of", id)}
 	}
-	s.mu.Lock()
-	_, already := s.optedOut[id]
-	s.optedOut[id] = now
-	err := s.saveLocked(kvOptOut, s.optedOut)
-	s.mu.Unlock()
-	if err != nil {
-		return EventJSON{}, err
-	}
-	if !already {
+	if !s.o.VEN.IsOptedOut(id) {
 		if err := s.o.VEN.OptOut(ctx, id); err != nil {
-			// Kept locally and retried by the VEN; the household's choice
-			// holds either way.
+			// Recorded by the VEN and its report retried; the household's
+			// choice holds either way.
 			s.log.Warn("dr: opt-out not yet reported to the VTN", "event", id, "err", err)
+		}
+		s.mu.Lock()
+		err := s.saveLocked(kvOptOut, s.o.VEN.OptedOut())
+		s.mu.Unlock()
+		if err != nil {
+			return EventJSON{}, err
 		}
 		s.record(KindDR, "opted out", map[string]string{"event": id, "program": programOf(*ev), "by": who})
 	}
@@ -671,6 +639,17 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
+// ConflictError is a request that does not fit the state (an event that
+// ended, a device the controller does not manage); Reason says why in
+// words the household can read. It matches ErrConflict.
+type ConflictError struct{ Reason string }
+
+func (e *ConflictError) Error() string        { return "dr: " + e.Reason }
+func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// Why returns Reason (what the API shows).
+func (e *ConflictError) Why() string { return e.Reason }
+
 // Override sets exempt and/or boost for a managed device; nil leaves a
 // field as it is, boost 0 ends a boost.
 func (s *Service) Override(device energy.DeviceID, exempt *bool, boost *time.Duration, who string) error {
@@ -681,7 +660,7 @@ func (s *Service) Override(device energy.DeviceID, exempt *bool, boost *time.Dur
 	s.mu.Lock()
 	if !slices.Contains(s.ctlIDs, device) {
 		s.mu.Unlock()
-		return fmt.Errorf("dr: override %s: the controller does not manage this device: %w", device, ErrConflict)
+		return &ConflictError{Reason: fmt.Sprintf("the controller does not manage device %s", device)}
 	}
 	ov := s.overrides[device]
 	if ov == nil {
@@ -772,12 +751,12 @@ func kwPtr(v *float64) *int64 {
 func (s *Service) eventJSON(e openadr.Event, now time.Time) EventJSON {
 	j := EventJSON{ID: e.ID, Program: programOf(e), Name: e.Name, Status: s.statusOf(e, now), Priority: e.Priority,
 		Intervals: make([]IntervalJSON, 0, len(e.Intervals))}
-	_, j.OptedOut = s.optedOut[e.ID]
-	if start, end, ok := span(e); ok {
-		j.Start = &start
-		if !end.IsZero() {
-			j.End = &end
-		}
+	j.OptedOut = s.optedOut(e.ID)
+	if !e.Start.IsZero() {
+		j.Start = &e.Start
+	}
+	if !e.End.IsZero() {
+		j.End = &e.End
 	}
 	j.Actionable = actionable(e)
 	for _, iv := range e.Intervals {
@@ -888,7 +867,7 @@ func (s *Service) Status() StatusJSON {
 func (s *Service) OperatingState(eventID string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.optedOut[eventID]; ok {
+	if s.optedOut(eventID) {
 		return "RUNNING_OPTED_OUT"
 	}
 	if len(s.status.Shed) > 0 && s.status.Event == eventID {

@@ -3,6 +3,7 @@ package dr
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"sort"
 	"sync"
@@ -21,10 +22,13 @@ type fakeVEN struct {
 	mu      sync.Mutex
 	events  []openadr.Event
 	changed chan struct{}
-	optOuts []string
+	optOuts []string // reported to the VTN
+	opted   map[string]bool
 }
 
-func newFakeVEN() *fakeVEN { return &fakeVEN{changed: make(chan struct{}, 1)} }
+func newFakeVEN() *fakeVEN {
+	return &fakeVEN{changed: make(chan struct{}, 1), opted: map[string]bool{}}
+}
 
 func (f *fakeVEN) Events() []openadr.Event {
 	f.mu.Lock()
@@ -36,9 +40,27 @@ func (f *fakeVEN) OptOut(_ context.Context, id string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.optOuts = append(f.optOuts, id)
+	f.opted[id] = true
 	return nil
 }
-func (f *fakeVEN) SetOptedOut([]string) {}
+func (f *fakeVEN) IsOptedOut(id string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.opted[id]
+}
+func (f *fakeVEN) OptedOut() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Sorted(maps.Keys(f.opted))
+}
+func (f *fakeVEN) SetOptedOut(ids []string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	clear(f.opted)
+	for _, id := range ids {
+		f.opted[id] = true
+	}
+}
 func (f *fakeVEN) set(evs ...openadr.Event) {
 	f.mu.Lock()
 	f.events = evs

@@ -14,7 +14,8 @@ var (
 	// ErrDRNotFound: no event or device with that id.
 	ErrDRNotFound = errors.New("not found")
 	// ErrDRConflict: the request does not fit the state (an event that
-	// already ended, a device the controller does not manage).
+	// already ended, a device the controller does not manage). An error
+	// in the chain with a Why() string method gives the reason shown.
 	ErrDRConflict = errors.New("conflict")
 )
 
@@ -56,7 +57,12 @@ func (s *Server) drError(w http.ResponseWriter, r *http.Request, err error, what
 	case errors.Is(err, ErrDRNotFound):
 		fail(w, r, http.StatusNotFound, "dr_not_found", "", what)
 	case errors.Is(err, ErrDRConflict):
-		fail(w, r, http.StatusConflict, "dr_conflict", "", err.Error())
+		why := err.Error()
+		var reason interface{ Why() string }
+		if errors.As(err, &reason) {
+			why = reason.Why()
+		}
+		fail(w, r, http.StatusConflict, "dr_conflict", "", why)
 	default:
 		s.log.Error("web: dr", "err", err)
 		fail(w, r, http.StatusInternalServerError, "internal", "")

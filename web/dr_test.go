@@ -10,6 +10,12 @@ import (
 	"github.com/gatewayd-project/gatewayd/energy"
 )
 
+// whyErr is an error with a reason for the household, like dr's.
+type whyErr string
+
+func (e whyErr) Error() string { return "dr: " + string(e) }
+func (e whyErr) Why() string   { return string(e) }
+
 type fakeDR struct {
 	mu       sync.Mutex
 	optedOut map[string]string
@@ -23,7 +29,7 @@ func (f *fakeDR) OptOut(_ context.Context, id, who string) (any, error) {
 	defer f.mu.Unlock()
 	switch id {
 	case "done":
-		return nil, fmt.Errorf("event is completed: %w", ErrDRConflict)
+		return nil, fmt.Errorf("%w: %w", ErrDRConflict, whyErr("event done is completed"))
 	case "peak":
 		f.optedOut[id] = who
 		return map[string]any{"id": id, "opted_out": true}, nil
@@ -62,7 +68,8 @@ func TestDRRoutes(t *testing.T) {
 	if r := c.do("POST", "/api/v1/dr/events/peak/optout", nil); r.code != 200 || dr.optedOut["peak"] != "anna" {
 		t.Fatalf("opt out: %d %s (%v)", r.code, r.body, dr.optedOut)
 	}
-	if r := c.do("POST", "/api/v1/dr/events/done/optout", nil); r.code != 409 || errCode(r) != "dr_conflict" {
+	if r := c.do("POST", "/api/v1/dr/events/done/optout", nil); r.code != 409 || errCode(r) != "dr_conflict" ||
+		!strings.Contains(r.body, `"not possible now: event done is completed"`) {
 		t.Fatalf("opt out of a completed event: %d %s", r.code, r.body)
 	}
 	if r := c.do("POST", "/api/v1/dr/events/nope/optout", nil); r.code != 404 || errCode(r) != "dr_not_found" {

@@ -1,19 +1,12 @@
 package web
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -21,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gatewayd-project/gatewayd/internal/atomicfile"
+	"github.com/gatewayd-project/gatewayd/internal/tlsutil"
 )
 
 // Files of the self-signed certificate in the state directory.
@@ -59,9 +53,10 @@ func LoadOrCreateCert(stateDir string, hosts []string, now time.Time) (cert tls.
 	if _, serr := os.Stat(certPath); !errors.Is(serr, fs.ErrNotExist) {
 		return cert, "", false, fmt.Errorf("web: tls: %w", err)
 	}
-	certPEM, keyPEM, err := selfSigned(hosts, now)
+	certPEM, keyPEM, err := tlsutil.SelfSigned(tlsutil.Cert{CommonName: "gatewayd", Organization: "gatewayd home gateway",
+		Hosts: hosts, Now: now, Lifetime: certLifetime})
 	if err != nil {
-		return cert, "", false, err
+		return cert, "", false, fmt.Errorf("web: %w", err)
 	}
 	if err := os.MkdirAll(filepath.Dir(certPath), 0o700); err != nil {
 		return cert, "", false, fmt.Errorf("web: tls: %w", err)
@@ -78,43 +73,6 @@ func LoadOrCreateCert(stateDir string, hosts []string, now time.Time) (cert tls.
 		return cert, "", false, fmt.Errorf("web: tls: %w", err)
 	}
 	return cert, Fingerprint(cert.Certificate[0]), true, nil
-}
-
-func selfSigned(hosts []string, now time.Time) (certPEM, keyPEM []byte, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, fmt.Errorf("web: tls: %w", err)
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return nil, nil, fmt.Errorf("web: tls: %w", err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "gatewayd", Organization: []string{"gatewayd home gateway"}},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(certLifetime),
-		KeyUsage:              x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-	}
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else if h != "" {
-			tmpl.DNSNames = append(tmpl.DNSNames, h)
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("web: tls: %w", err)
-	}
-	kder, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("web: tls: %w", err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), nil
 }
 
 // CertHosts are the names a self-signed certificate covers: localhost,

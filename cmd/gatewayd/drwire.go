@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +19,7 @@ import (
 	"github.com/gatewayd-project/gatewayd/dr/openadr"
 	"github.com/gatewayd-project/gatewayd/energy"
 	"github.com/gatewayd-project/gatewayd/health"
+	"github.com/gatewayd-project/gatewayd/internal/tlsutil"
 	"github.com/gatewayd-project/gatewayd/web"
 )
 
@@ -38,6 +38,7 @@ type drWire struct {
 	svc   *dr.Service
 	usage *usageBook
 	hlth  *health.Registry
+	clk   energy.Clock
 	log   *slog.Logger
 }
 
@@ -82,13 +83,9 @@ func readSecret(path string) (string, error) {
 func vtnClient(caFile string) (*http.Client, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
 	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
+		pool, err := tlsutil.CertPool(caFile)
 		if err != nil {
 			return nil, fmt.Errorf("dr.vtn.ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("dr.vtn.ca_file: %s holds no PEM certificate", caFile)
 		}
 		tc.RootCAs = pool
 	}
@@ -98,15 +95,11 @@ func vtnClient(caFile string) (*http.Client, error) {
 	return &http.Client{Transport: tr, Timeout: 20 * time.Second}, nil
 }
 
-func levelPolicies() [4]control.LevelPolicy {
-	return control.DefaultLevels()
-}
-
 // newDRWire builds the DR engine. reg holds the controllable devices.
 func newDRWire(g *gateway, reg *devices.Registry, tariffs *tariffService, seed uint64) (*drWire, error) {
 	cfg := g.cfg.DR
 	log := g.log.With("sub", "dr")
-	w := &drWire{hlth: g.health, log: log, usage: newUsageBook(g.link, g.clock)}
+	w := &drWire{hlth: g.health, clk: g.clock, log: log, usage: newUsageBook(g.link, g.clock)}
 	if cfg.VTN.URL != "" {
 		var secret string
 		if cfg.VTN.ClientSecretFile != "" {
@@ -142,7 +135,7 @@ func newDRWire(g *gateway, reg *devices.Registry, tariffs *tariffService, seed u
 	opts := dr.Options{
 		Clock: g.clock, Log: log, Registry: reg, Site: meterSite{g.link},
 		Control: control.Config{ContractImportW: cfg.ContractImportW, ContractExportW: cfg.ContractExportW,
-			Period: cfg.Period, Levels: levelPolicies(), Seed: seed},
+			Period: cfg.Period, Seed: seed},
 		Rules: rules, Tariff: tariffs.Current, Feed: w.feed.Prices, KV: g.store, Seed: seed,
 		Record: g.record,
 	}
@@ -162,7 +155,7 @@ func newDRWire(g *gateway, reg *devices.Registry, tariffs *tariffService, seed u
 // health watch until ctx ends.
 func (w *drWire) run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	errs := make(chan error, 4)
+	errs := make(chan error, 5) // one per goroutine: none may block
 	goRun := func(name string, f func(context.Context) error) {
 		wg.Add(1)
 		go func() {
@@ -190,8 +183,6 @@ func (w *drWire) run(ctx context.Context) error {
 
 // watchVTN mirrors the VEN's reachability into the health condition.
 func (w *drWire) watchVTN(ctx context.Context) error {
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
 	for {
 		ok, _, lastErr := w.ven.Health()
 		if ok {
@@ -199,10 +190,12 @@ func (w *drWire) watchVTN(ctx context.Context) error {
 		} else if lastErr != nil {
 			w.hlth.Set(CondVTNUnreachable, "VTN not reachable (known events keep executing): "+lastErr.Error())
 		}
+		t := w.clk.NewTimer(time.Second)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return ctx.Err()
-		case <-t.C:
+		case <-t.C():
 		}
 	}
 }
@@ -235,11 +228,7 @@ func mapDRErr(err error) error {
 	case errors.Is(err, dr.ErrNotFound):
 		return fmt.Errorf("%w: %w", web.ErrDRNotFound, err)
 	case errors.Is(err, dr.ErrConflict):
-		msg := err.Error()
-		if i := strings.LastIndex(msg, ": "+dr.ErrConflict.Error()); i > 0 {
-			msg = msg[:i]
-		}
-		return fmt.Errorf("%s: %w", msg, web.ErrDRConflict)
+		return fmt.Errorf("%w: %w", web.ErrDRConflict, err)
 	}
 	return err
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gatewayd-project/gatewayd/energy"
+	"github.com/gatewayd-project/gatewayd/internal/loopback"
 	"github.com/gatewayd-project/gatewayd/metering-link/dlt645"
 	"github.com/gatewayd-project/gatewayd/metering-link/emul"
 )
@@ -75,8 +76,7 @@ func cmdEmulateMeter(ctx context.Context, args []string, stdout, stderr io.Write
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if *control != "" {
-		host, _, err := net.SplitHostPort(*control)
-		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+		if !loopback.HostPort(*control) {
 			return usageErr("emulate meter: --control must be a loopback address")
 		}
 		ln, err := net.Listen("tcp", *control)

@@ -17,6 +17,8 @@ import (
 	"github.com/gatewayd-project/gatewayd/dr/openadr"
 	vtnemul "github.com/gatewayd-project/gatewayd/dr/openadr/emul"
 	"github.com/gatewayd-project/gatewayd/energy"
+	"github.com/gatewayd-project/gatewayd/internal/atomicfile"
+	"github.com/gatewayd-project/gatewayd/internal/loopback"
 )
 
 // runningVTN is an emulated VTN serving HTTPS on loopback.
@@ -34,8 +36,7 @@ type runningVTN struct {
 // HTTPS with a certificate kept in certDir, loaded with today's demo
 // scenario.
 func startVTN(cfg vtnemul.Config, listen, certDir string, log *slog.Logger) (*runningVTN, error) {
-	host, _, err := net.SplitHostPort(listen)
-	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+	if !loopback.HostPort(listen) {
 		return nil, fmt.Errorf("vtn: --listen must be a loopback host:port, not %q", listen)
 	}
 	certFile, keyFile, err := vtnemul.SelfSigned(certDir)
@@ -69,9 +70,12 @@ func startVTN(cfg vtnemul.Config, listen, certDir string, log *slog.Logger) (*ru
 }
 
 // run keeps the scenario going: each local day gets its events a day
-// ahead, like a day-ahead market. It closes the server when ctx ends.
+// ahead, like a day-ahead market (loaded once per day: re-putting them
+// would change their modification time and make every VEN re-read them).
+// It closes the server when ctx ends.
 func (r *runningVTN) run(ctx context.Context) error {
 	defer r.srv.Close()
+	loaded := r.clk.Now().AddDate(0, 0, 1).In(r.loc).Format(time.DateOnly)
 	for {
 		t := r.clk.NewTimer(time.Hour)
 		select {
@@ -79,7 +83,11 @@ func (r *runningVTN) run(ctx context.Context) error {
 			t.Stop()
 			return ctx.Err()
 		case <-t.C():
-			r.VTN.Scenario(r.clk.Now().AddDate(0, 0, 1))
+			next := r.clk.Now().AddDate(0, 0, 1)
+			if day := next.In(r.loc).Format(time.DateOnly); day != loaded {
+				r.VTN.Scenario(next)
+				loaded = day
+			}
 		}
 	}
 }
@@ -96,10 +104,7 @@ func newSecret() (string, error) {
 // writeSecret writes a secret file (0600) and returns its path.
 func writeSecret(dir, name, secret string) (string, error) {
 	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(secret+"\n"), 0o600); err != nil {
-		return "", err
-	}
-	return p, os.Chmod(p, 0o600)
+	return p, atomicfile.WriteFile(p, []byte(secret+"\n"), 0o600)
 }
 
 // cmdEmulateVTN runs an emulated OpenADR 3 VTN with the demo scenario.

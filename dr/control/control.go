@@ -86,6 +86,12 @@ type LevelPolicy struct {
 	ShedPriorityBelow int
 }
 
+// Level returns the policy in force for a SIMPLE level (clamped to 0..3),
+// with the defaults applied: what a planner must respect too.
+func (c *Controller) Level(level int) LevelPolicy {
+	return c.cfg.Levels[min(max(level, 0), len(c.cfg.Levels)-1)]
+}
+
 // DefaultLevels returns the SIMPLE level policies used when
 // [Config.Levels] is left zero (after digest §5.6): 0 normal; 1 hold
 // deferrables; 2 also curtail curtailables and shed sheddables with

@@ -8,7 +8,6 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gatewayd-project/gatewayd/energy"
+	"github.com/gatewayd-project/gatewayd/internal/loopback"
 )
 
 // Limits and defaults of the VEN.
@@ -196,11 +196,7 @@ func checkScheme(u *url.URL) error {
 	case "https":
 		return nil
 	case "http":
-		h := u.Hostname()
-		if h == "localhost" {
-			return nil
-		}
-		if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() {
+		if loopback.Host(u.Hostname()) {
 			return nil
 		}
 		return fmt.Errorf("openadr: plain http:// is allowed only for a loopback host, not %q", u.Host)

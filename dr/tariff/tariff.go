@@ -1,6 +1,7 @@
 package tariff
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -155,8 +156,8 @@ func (sd *side) compile() []string {
 						c.charge, chBand = z.price, z.band
 					}
 				}
-				c.band = cmpOr(band, chBand, generic)
-				c.dynBand = cmpOr(chBand, BandDynamic)
+				c.band = cmp.Or(band, chBand, generic)
+				c.dynBand = cmp.Or(chBand, BandDynamic)
 				p[q] = c
 			}
 			idx := slices.IndexFunc(sd.profiles, func(x *profile) bool { return *x == p })
@@ -191,15 +192,6 @@ func (sd *side) compile() []string {
 		}
 	}
 	return bands
-}
-
-func cmpOr(s ...string) string {
-	for _, x := range s {
-		if x != "" {
-			return x
-		}
-	}
-	return ""
 }
 
 func (sd *side) cell(month time.Month, wd time.Weekday, quarter int) *cell {
