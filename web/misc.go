@@ -169,7 +169,8 @@ type TariffService interface {
 	// Prices and Costs return JSON-ready values (ErrNoTariff without a
 	// tariff, *ErrBadQuery for bad input).
 	Prices(from, to time.Time) (any, error)
-	Costs(from, to time.Time, step string) (any, error)
+	// Costs with device set prices that device's own metered energy.
+	Costs(from, to time.Time, step string, device energy.DeviceID) (any, error)
 }
 
 func (s *Server) tariff(w http.ResponseWriter, r *http.Request) bool {
@@ -255,7 +256,8 @@ func (s *Server) handlePrices(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, http.StatusOK, out)
 }
 
-// GET /api/v1/costs?from=&to=&step=day|month (default: the last 31 days by day).
+// GET /api/v1/costs?from=&to=&step=day|month[&device=ID] (default: the
+// last 31 days by day; the household unless a device is named).
 func (s *Server) handleCosts(w http.ResponseWriter, r *http.Request) {
 	if !s.tariff(w, r) {
 		return
@@ -268,7 +270,7 @@ func (s *Server) handleCosts(w http.ResponseWriter, r *http.Request) {
 	if step == "" {
 		step = "day"
 	}
-	out, err := s.opts.Tariff.Costs(from, to, step)
+	out, err := s.opts.Tariff.Costs(from, to, step, energy.DeviceID(r.URL.Query().Get("device")))
 	if err != nil {
 		s.tariffError(w, r, err)
 		return

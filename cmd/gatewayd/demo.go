@@ -60,11 +60,23 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, start
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	var seed time.Duration
+	if *history != "" {
+		if seed, err = config.ParseDuration(*history); err != nil || seed <= 0 || seed > 2*366*24*time.Hour {
+			return usageErr("demo: --history: want a duration up to 732d, e.g. 365d, not %q", *history)
+		}
+	}
+	var counters map[energy.DeviceID]int64
+	if seed > 0 {
+		if counters, err = seedHistory(cfg, seed, time.Now(), log); err != nil {
+			return err
+		}
+	}
 	// The simulated appliances: drivers in the device registry whose
 	// power the emulated meter measures.
 	clock := energy.SystemClock{}
 	reg := devices.New()
-	home, err := sim.New(clock, sim.Config{}, reg, log.With("sub", "sim-home"))
+	home, err := sim.New(clock, sim.Config{EnergyWh: counters}, reg, log.With("sub", "sim-home"))
 	if err != nil {
 		return err
 	}
@@ -80,12 +92,6 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, start
 	go func() { meterDone <- meter.Run(ctx) }()
 	defer func() { cancel(); <-meterDone }()
 
-	var seed time.Duration
-	if *history != "" {
-		if seed, err = config.ParseDuration(*history); err != nil || seed <= 0 || seed > 2*366*24*time.Hour {
-			return usageErr("demo: --history: want a duration up to 732d, e.g. 365d, not %q", *history)
-		}
-	}
 	// A local VTN with the demo utility's programs: day-ahead prices and
 	// a 17:00-19:00 peak-relief event (SIMPLE 2, 3 kW import cap).
 	vtnDir := filepath.Join(dir, "vtn")
@@ -114,11 +120,6 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, start
 	if *uiDir != "" {
 		if *uiDir, err = filepath.Abs(*uiDir); err != nil {
 			return usageErr("demo: --ui-dir: %v", err)
-		}
-	}
-	if seed > 0 {
-		if err := seedHistory(cfg, seed, time.Now(), log); err != nil {
-			return err
 		}
 	}
 	g, err := newGateway(cfg, log, started, gatewayOptions{uiDir: *uiDir, registry: reg,

@@ -280,7 +280,7 @@ func (g *gateway) Run(ctx context.Context) error {
 	// The bus context outlives ctx a little: storage (later) drains it last.
 	defer g.cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, 5+len(g.extra))
+	errs := make(chan error, 6+len(g.extra))
 	start := func(name string, f func(context.Context) error) {
 		wg.Add(1)
 		go func() {
@@ -298,6 +298,7 @@ func (g *gateway) Run(ctx context.Context) error {
 	start("meter link", g.link.Run)
 	start("http", func(ctx context.Context) error { return g.web.Run(ctx, g.ln, g.tls) })
 	start("dr", g.drw.run)
+	start("device readings", func(ctx context.Context) error { return g.reg.PublishReadings(ctx, g.clock, g.bus) })
 	for i, f := range g.extra {
 		start(fmt.Sprintf("emulator %d", i), f)
 	}

@@ -190,17 +190,22 @@ type tierJSON struct {
 }
 
 type costsJSON struct {
-	Currency string     `json:"currency"`
-	Step     string     `json:"step"`
-	Steps    []stepJSON `json:"steps"`
-	Total    stepJSON   `json:"total"`
-	Tier     *tierJSON  `json:"tier"`
+	Currency string `json:"currency"`
+	// Device is the device priced; empty for the household.
+	Device energy.DeviceID `json:"device,omitempty"`
+	Step   string          `json:"step"`
+	Steps  []stepJSON      `json:"steps"`
+	Total  stepJSON        `json:"total"`
+	Tier   *tierJSON       `json:"tier"`
 	// Legal: the energy is from the metrology core's registers; the
 	// money never is.
 	EnergySource string `json:"energy_source"`
 }
 
-func (ts *tariffService) Costs(from, to time.Time, stepName string) (any, error) {
+// Costs prices the household's legal import and export over [from, to),
+// or with device set, that device's own metered energy (derived, see
+// tariff.DeviceCosts: no fees, demand charge or export credit).
+func (ts *tariffService) Costs(from, to time.Time, stepName string, device energy.DeviceID) (any, error) {
 	t, _ := ts.current()
 	if t == nil {
 		return nil, web.ErrNoTariff
@@ -219,18 +224,34 @@ func (ts *tariffService) Costs(from, to time.Time, stepName string) (any, error)
 	if step == tariff.Month {
 		from = time.Date(lf.Year(), lf.Month(), 1, 0, 0, 0, 0, loc)
 	}
-	usage, err := ts.usage(from, to)
-	if err != nil {
+	if device == ts.meter {
+		device = ""
+	}
+	usage, err := ts.usage(ts.meter, from, to)
+	if err != nil && device == "" {
 		return nil, err
 	}
 	var before float64
-	if ps, _ := t.Period(from); ps.Before(from) {
+	if ps, _ := t.Period(from); err == nil && ps.Before(from) {
 		before, err = ts.importKWh(ps, from)
 		if err != nil {
 			return nil, err
 		}
 	}
-	rep, err := t.Costs(usage, step, ts.dynamic(), before)
+	var rep *tariff.CostReport
+	source := "legal meter registers"
+	if device == "" {
+		rep, err = t.Costs(usage, step, ts.dynamic(), before)
+	} else {
+		// Without legal data yet the device is priced with the tier
+		// counter where the period began.
+		var dev []tariff.Usage
+		if dev, err = ts.usage(device, from, to); err != nil {
+			return nil, err
+		}
+		rep, err = t.DeviceCosts(dev, usage, step, ts.dynamic(), before)
+		source = "device meter (derived)"
+	}
 	if err != nil {
 		return nil, fmt.Errorf("tariff: costs: %w", err)
 	}
@@ -242,7 +263,7 @@ func (ts *tariffService) Costs(from, to time.Time, stepName string) (any, error)
 		}
 		return out
 	}
-	out := costsJSON{Currency: rep.Currency, Step: step.String(), Steps: []stepJSON{}, Total: conv(rep.Total), EnergySource: "legal meter registers"}
+	out := costsJSON{Currency: rep.Currency, Step: step.String(), Device: device, Steps: []stepJSON{}, Total: conv(rep.Total), EnergySource: source}
 	for _, s := range rep.Steps {
 		out.Steps = append(out.Steps, conv(s))
 	}
@@ -252,17 +273,18 @@ func (ts *tariffService) Costs(from, to time.Time, stepName string) (any, error)
 	return out, nil
 }
 
-// usage is the meter's import and export per quarter hour over
-// [from, to), from the legal registers.
-func (ts *tariffService) usage(from, to time.Time) ([]tariff.Usage, error) {
+// usage is a device's import and export per quarter hour over
+// [from, to): for the meter from the legal registers, for other devices
+// from their own (derived) counters.
+func (ts *tariffService) usage(id energy.DeviceID, from, to time.Time) ([]tariff.Usage, error) {
 	var out []tariff.Usage
 	for cf := from; cf.Before(to); cf = cf.Add(usageChunk) {
 		ct := earliest(cf.Add(usageChunk), to)
-		imp, err := ts.store.Consumption(ts.meter, energy.ImportEnergy, cf, ct, storage.StepQuarter)
+		imp, err := ts.store.Consumption(id, energy.ImportEnergy, cf, ct, storage.StepQuarter)
 		if err != nil {
 			return nil, noData(err)
 		}
-		exp, err := ts.store.Consumption(ts.meter, energy.ExportEnergy, cf, ct, storage.StepQuarter)
+		exp, err := ts.store.Consumption(id, energy.ExportEnergy, cf, ct, storage.StepQuarter)
 		if err != nil && !errors.Is(err, storage.ErrUnknownSeries) {
 			return nil, noData(err)
 		}

@@ -40,6 +40,7 @@ func TestTariffServiceCosts(t *testing.T) {
 	// 1 kWh import every hour (1000 Wh/h), 0.5 kWh export per hour from
 	// 10:00 to 14:00, over the whole day, as legal minute freezes.
 	var imp, exp int64 = 5_000_000, 100_000
+	dw := 700.0
 	var rs []energy.Reading
 	for m := -60; m <= 25*60; m++ {
 		at := day.Add(time.Duration(m) * time.Minute)
@@ -48,6 +49,16 @@ func TestTariffServiceCosts(t *testing.T) {
 			if h := at.Add(-time.Minute).In(loc).Hour(); h >= 10 && h < 14 && at.Day() == day.Day() {
 				exp += 500 * 1000 / 60
 			}
+		}
+		// A dishwasher with its own meter: 2 kW from 02:00 to 03:00 and
+		// from 19:00 to 19:30 (derived readings, as the registry
+		// publishes them).
+		if m >= 0 && m <= 24*60 {
+			h := at.Add(-time.Minute).In(loc).Hour()
+			if m > 0 && (h == 2 || h == 19 && at.Add(-time.Minute).Minute() < 30) {
+				dw += 2000 / 60.0
+			}
+			rs = append(rs, energy.Reading{Device: "dishwasher", Quantity: energy.ImportEnergy, Value: energy.D(int64(dw), 0), Measured: at, Received: at})
 		}
 		for _, r := range []struct {
 			q energy.Quantity
@@ -64,7 +75,7 @@ func TestTariffServiceCosts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ts.Costs(day, day.Add(24*time.Hour), "day"); err != web.ErrNoTariff {
+	if _, err := ts.Costs(day, day.Add(24*time.Hour), "day", ""); err != web.ErrNoTariff {
 		t.Fatalf("costs without tariff: %v", err)
 	}
 	if _, probs, _ := ts.SetTariff([]byte(strings.Replace(testTariff, "0-8", "0-25", 1)), "en"); len(probs) != 1 || probs[0].Line != 8 {
@@ -78,7 +89,7 @@ func TestTariffServiceCosts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := ts.Costs(day, day.Add(24*time.Hour), "day")
+	out, err := ts.Costs(day, day.Add(24*time.Hour), "day", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +117,28 @@ func TestTariffServiceCosts(t *testing.T) {
 		bands[b.Band] = b.KWh
 	}
 	near("valley kWh", bands["valley"], 8)
+	// The dishwasher's own energy: 2 kWh at 0.30 and 1 kWh at 0.50, no
+	// daily fee, no export credit.
+	out, err = ts.Costs(day, day.Add(24*time.Hour), "day", "dishwasher")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = out.(costsJSON)
+	if c.Device != "dishwasher" || c.EnergySource != "device meter (derived)" || len(c.Steps) != 1 {
+		t.Fatalf("device costs %+v", c)
+	}
+	s = c.Steps[0]
+	near("device import kWh", s.ImportKWh, 3)
+	near("device import cost", s.ImportCost, 2*0.30+1*0.50)
+	near("device total", s.Total, 1.10)
+	if s.Fixed != 0 || s.ExportCredit != 0 {
+		t.Errorf("household charges on a device: %+v", s)
+	}
+	if _, err := ts.Costs(day, day.Add(24*time.Hour), "day", "no-such-device"); err == nil {
+		t.Error("costs of an unknown device: no error")
+	} else if bq, ok := err.(*web.ErrBadQuery); !ok || bq.Code != "no_data" {
+		t.Errorf("costs of an unknown device: %v", err)
+	}
 	// Removing the tariff: costs say so again.
 	if doc, _, err := ts.SetTariff([]byte("  \n"), "en"); err != nil || doc.Configured {
 		t.Fatalf("clear: %+v %v", doc, err)

@@ -41,6 +41,10 @@ type Config struct {
 	// Dumb makes deferrable appliances start when loaded and ignore the
 	// gateway: the baseline without any control.
 	Dumb bool
+	// EnergyWh are the appliances' own energy counters at the start, by
+	// id (a real appliance's meter does not restart at 0 with the
+	// gateway); missing ids start at 0.
+	EnergyWh map[energy.DeviceID]int64
 }
 
 // Device ids of the simulated appliances.
@@ -102,7 +106,7 @@ func New(clk energy.Clock, cfg Config, reg *devices.Registry, log *slog.Logger) 
 			Caps: energy.Capabilities{energy.CapSwitch, energy.CapCurtail, energy.CapThermostat, energy.CapMeter}},
 	}
 	for _, info := range infos {
-		a := &appliance{info: info}
+		a := &appliance{info: info, energyWms: max(0, cfg.EnergyWh[info.ID]) * wmsPerWh}
 		if info.ID == WaterHeater || info.ID == HeatPump {
 			a.on = true // thermostatic loads run unless told otherwise
 		}

@@ -136,6 +136,34 @@ type CostReport struct {
 // Demand charges use the peaks within the usage given: pass whole months
 // for the exact charge.
 func (t *Tariff) Costs(usage []Usage, step Step, dyn []Price, periodStartKWh float64) (*CostReport, error) {
+	return t.costs(usage, nil, step, dyn, periodStartKWh)
+}
+
+// DeviceCosts prices the energy of one device that has its own meter:
+// usage is the device's consumption per slot (ImportKWh; ExportKWh is
+// ignored), household the site's import over the same or a wider range
+// (from the legal registers), which is what moves the tier counter
+// (periodStartKWh as for [Tariff.Costs]).
+//
+// A device's kWh in a slot cost the slot's import price plus the tier
+// adders the household's counter stands at when the slot begins: what
+// running the device then cost at the margin. Fixed fees, demand
+// charges and export credit are the household's, not a device's: they
+// are 0 in the report. Own generation is not netted, so a device running
+// on solar is priced as if imported: derived money, an estimate.
+func (t *Tariff) DeviceCosts(usage, household []Usage, step Step, dyn []Price, periodStartKWh float64) (*CostReport, error) {
+	if household == nil {
+		household = []Usage{}
+	}
+	if err := t.checkUsage(household); err != nil {
+		return nil, fmt.Errorf("household %w", err)
+	}
+	return t.costs(usage, household, step, dyn, periodStartKWh)
+}
+
+// costs is Costs, or DeviceCosts when household is not nil.
+func (t *Tariff) costs(usage, household []Usage, step Step, dyn []Price, periodStartKWh float64) (*CostReport, error) {
+	device := household != nil
 	if step != Day && step != Month {
 		return nil, fmt.Errorf("%w: step %v", ErrInput, step)
 	}
@@ -169,7 +197,7 @@ func (t *Tariff) Costs(usage []Usage, step Step, dyn []Price, periodStartKWh flo
 	if t.tiers != nil {
 		_, pEnd = t.Period(first)
 	}
-	si := 0
+	si, hi := 0, 0
 	stepOf := func(at time.Time) *StepCost {
 		for !at.Before(steps[si].End) {
 			si++
@@ -191,26 +219,37 @@ func (t *Tariff) Costs(usage []Usage, step Step, dyn []Price, periodStartKWh flo
 		slot := t.slot(ls, le, impCur, expCur)
 		var adders float64
 		if t.tiers != nil {
+			if device {
+				// The household's counter up to this slot moves the tier.
+				for ; hi < len(household) && household[hi].Start.Before(u.Start); hi++ {
+					pEnd, consumed = t.count(household[hi], pEnd, consumed)
+				}
+			}
 			if !u.Start.Before(pEnd) {
 				_, pEnd = t.Period(u.Start)
 				consumed = 0
 			}
 			adders = t.tiers.adders(consumed, u.ImportKWh)
-			consumed += u.ImportKWh
+			if !device {
+				consumed += u.ImportKWh
+			}
 		}
 		cost := u.ImportKWh*slot.Import + adders
 		st.ImportKWh += u.ImportKWh
 		st.ImportCost += cost
 		st.TierCost += adders
 		st.Bands = addBand(st.Bands, slot.Band, u.ImportKWh, cost)
+		kw := u.ImportKWh / le.Sub(ls).Hours()
+		st.PeakKW = max(st.PeakKW, kw)
+		if device {
+			continue
+		}
 		st.ExportKWh += u.ExportKWh
 		if t.exp != nil {
 			credit := u.ExportKWh * slot.Export
 			st.ExportCredit += credit
 			st.ExportBands = addBand(st.ExportBands, slot.ExportBand, u.ExportKWh, credit)
 		}
-		kw := u.ImportKWh / le.Sub(ls).Hours()
-		st.PeakKW = max(st.PeakKW, kw)
 		y, m, _ := ls.Date()
 		if key := y*12 + int(m); kw > peaks[key].kw {
 			peaks[key] = peak{kw, si}
@@ -224,7 +263,9 @@ func (t *Tariff) Costs(usage []Usage, step Step, dyn []Price, periodStartKWh flo
 	tot := &rep.Total
 	for i := range steps {
 		st := &steps[i]
-		st.FixedFees = float64(st.Days) * t.dailyFee
+		if !device {
+			st.FixedFees = float64(st.Days) * t.dailyFee
+		}
 		st.Total = st.ImportCost - st.ExportCredit + st.FixedFees + st.DemandCharge
 		sortBands(st.Bands, t.bands)
 		sortBands(st.ExportBands, t.exportBands)
@@ -250,12 +291,32 @@ func (t *Tariff) Costs(usage []Usage, step Step, dyn []Price, periodStartKWh flo
 
 	if t.tiers != nil {
 		lastStart := usage[len(usage)-1].Start
+		if device {
+			// Where the household's counter stands after the device's
+			// last slot.
+			for ; hi < len(household) && !household[hi].Start.After(lastStart); hi++ {
+				pEnd, consumed = t.count(household[hi], pEnd, consumed)
+			}
+		}
 		if !lastStart.Before(pEnd) {
 			consumed = 0
 		}
 		rep.Tier = t.tiers.progress(t, lastStart, consumed)
 	}
 	return rep, nil
+}
+
+// count adds one household slot to the tier counter, restarting it at
+// each new period.
+func (t *Tariff) count(u Usage, pEnd time.Time, consumed float64) (time.Time, float64) {
+	if !u.Start.Before(pEnd) {
+		_, pEnd = t.Period(u.Start)
+		consumed = 0
+	}
+	if !u.Missing {
+		consumed += u.ImportKWh
+	}
+	return pEnd, consumed
 }
 
 // checkUsage: aligned 15-minute slots, increasing, finite non-negative kWh.

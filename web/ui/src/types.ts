@@ -111,6 +111,8 @@ export interface Device {
   last_seen: string | null;
   fresh: boolean;
   values: DeviceValue[] | null;
+  /** Devices in the registry (controllable): what they can do. */
+  capabilities?: string[];
 }
 
 export interface PriceSlot {
@@ -155,6 +157,8 @@ export interface Tier {
 
 export interface Costs {
   currency: string;
+  /** The device priced; absent for the household. */
+  device?: string;
   steps: CostStep[] | null;
   tier: Tier | null;
 }

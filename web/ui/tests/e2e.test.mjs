@@ -300,6 +300,39 @@ test('tariff editor: validation problems shown inline, nothing changed', async (
   await ctx.close();
 });
 
+test('Costs with a tariff: per day, and per device for the appliances with their own meter', async () => {
+  const { ctx, page, errors } = await open({ state: adminState });
+  await gotoPage(page, 'now');
+  const yaml = ['tariff:', '  timezone: Europe/Berlin', '  currency: EUR', '  import:', '    fixed: 0.30', '  fees:', '    daily: 0.50', ''].join('\n');
+  const put = await apiCall(page, 'PUT', '/tariff', { yaml });
+  assert.equal(put.status, 200, JSON.stringify(put.json));
+  try {
+    await gotoPage(page, 'costs');
+    await page.waitForSelector('#costs-table tbody tr');
+    // The seeded history (2 days) holds the simulated appliances' own counters.
+    await page.waitForSelector('#costs-devices-table tbody tr', { timeout: 15000 });
+    const rows = await page.$$eval('#costs-devices-table tbody tr', (trs) => trs.map((tr) => ({ id: tr.dataset.device, cells: [...tr.children].map((c) => c.textContent) })));
+    const ids = rows.map((r) => r.id).sort();
+    assert.deepEqual(ids, ['sim-dishwasher', 'sim-ev', 'sim-heatpump', 'sim-waterheater']);
+    for (const r of rows) assert.match(r.cells[2], /€/, `device ${r.id}: ${r.cells.join(' | ')}`);
+    // The API agrees with the table: the EV's energy at 0.30 EUR/kWh, no fee.
+    const from = new Date(Date.now() - 3 * 86400e3).toISOString();
+    const ev = await apiCall(page, 'GET', `/costs?device=sim-ev&step=day&from=${encodeURIComponent(from)}`);
+    assert.equal(ev.status, 200);
+    assert.equal(ev.json.device, 'sim-ev');
+    assert.ok(ev.json.total.import_kwh > 10, `EV ${ev.json.total.import_kwh} kWh over the seeded days`);
+    assert.ok(Math.abs(ev.json.total.total - 0.3 * ev.json.total.import_kwh) < 1e-6, 'device cost is not its energy at the price');
+    assert.equal(ev.json.total.fixed, 0);
+    const unknown = await apiCall(page, 'GET', '/costs?device=no-such-device');
+    assert.equal(unknown.status, 404);
+    await page.locator('#costs-devices').screenshot({ path: join(artifacts, 'costs-devices-desktop.png') });
+    assert.deepEqual(errors, []);
+  } finally {
+    await apiCall(page, 'PUT', '/tariff', { yaml: '' });
+    await ctx.close();
+  }
+});
+
 test('demand response: notice or events with a working opt-out; intervention log', async () => {
   const { ctx, page, errors } = await open({ state: adminState });
   const drRes = page.waitForResponse((r) => r.url().endsWith('/api/v1/dr/events'));

@@ -239,6 +239,11 @@ export const en = {
   'costs.periodAnnual': 'year',
   'costs.periodMonthly': 'month',
   'costs.periodOther': 'billing period',
+  'costs.byDevice': 'By device',
+  'costs.device': 'Device',
+  'costs.deviceCost': 'Energy cost',
+  'costs.share': 'Share of total',
+  'costs.byDeviceNote': 'Appliances with their own meter, priced at the import price of each quarter hour they ran; fixed fees and feed-in stay with the household. An estimate, not legal data.',
   'costs.note': 'Costs are computed by the gateway from the legal meter readings and your tariff; your bill is what counts.',
 
   'dr.title': 'Grid events',

@@ -241,6 +241,11 @@ export const zh: Record<keyof typeof en, string> = {
   'costs.periodAnnual': '年',
   'costs.periodMonthly': '月',
   'costs.periodOther': '结算周期',
+  'costs.byDevice': '按设备',
+  'costs.device': '设备',
+  'costs.deviceCost': '电费',
+  'costs.share': '占总额',
+  'costs.byDeviceNote': '自带计量的电器，按其运行的每 15 分钟的购电价格计算；固定费用和上网收益计入家庭。仅为估算，不是法定数据。',
   'costs.note': '电费由网关根据法定计量读数和您的电价计算，以电费账单为准。',
 
   'dr.title': '需求响应',

@@ -5,7 +5,7 @@ import * as fmt from '../fmt';
 import { useApi } from '../hooks';
 import { lang, t } from '../i18n';
 import { useStore } from '../store';
-import type { Consumption, Costs as CostsT, Interval, TariffDoc } from '../types';
+import type { Consumption, Costs as CostsT, Device, Interval, TariffDoc } from '../types';
 import type { Chart } from '../chart';
 import { downloadCsv, fmtAxisTime, intervalsToData, loadChart } from './History';
 
@@ -49,6 +49,71 @@ function zonedYM(ms: number, tz: string | undefined): { y: number; m: number } {
 function periodRange(mode: Mode, a: { y: number; m: number }, tz: string | undefined): [Date, Date] {
   if (mode === 'day') return [new Date(zonedMidnight(a.y, a.m, 1, tz)), new Date(zonedMidnight(a.y, a.m + 1, 1, tz))];
   return [new Date(zonedMidnight(a.y, 0, 1, tz)), new Date(zonedMidnight(a.y + 1, 0, 1, tz))];
+}
+
+interface DeviceCost {
+  d: Device;
+  kwh: number;
+  cost: number;
+}
+
+/** What each appliance with its own meter cost in the period, priced like the household's import. */
+function ByDevice(props: { from: Date; to: Date; mode: Mode; currency: string; household: number; inPeriod: (s: string, e: string) => boolean }) {
+  const [rows, setRows] = useState<DeviceCost[] | null>(null);
+  useEffect(() => {
+    const ac = new AbortController();
+    const q = `from=${encodeURIComponent(props.from.toISOString())}&to=${encodeURIComponent(props.to.toISOString())}&step=${props.mode}`;
+    (async () => {
+      const { devices } = await api<{ devices: Device[] }>('/devices', { signal: ac.signal });
+      const metered = devices.filter((d) => d.capabilities?.includes('meter'));
+      const out = await Promise.all(
+        metered.map(async (d): Promise<DeviceCost | null> => {
+          try {
+            const c = await api<CostsT>(`/costs?${q}&device=${encodeURIComponent(d.id)}`, { signal: ac.signal });
+            const steps = (c.steps ?? []).filter((s) => props.inPeriod(s.start, s.end));
+            return { d, kwh: steps.reduce((a, s) => a + s.import_kwh, 0), cost: steps.reduce((a, s) => a + s.total, 0) };
+          } catch (e) {
+            if (e instanceof ApiError && e.code === 'no_data') return null; // no history yet
+            throw e;
+          }
+        }),
+      );
+      setRows(out.filter((r): r is DeviceCost => r !== null).sort((a, b) => b.cost - a.cost));
+    })().catch((e) => {
+      if (!isAbort(e)) setRows([]);
+    });
+    return () => ac.abort();
+  }, [props.from.getTime(), props.to.getTime(), props.mode]);
+  if (rows === null || rows.length === 0) return null;
+  const cur = props.currency;
+  return (
+    <Card title={t('costs.byDevice')} class="card-wide" id="costs-devices">
+      <div class="table-wrap">
+        <table class="table" id="costs-devices-table">
+          <caption class="sr-only">{t('costs.byDevice')}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t('costs.device')}</th>
+              <th scope="col" class="num">kWh</th>
+              <th scope="col" class="num">{t('costs.deviceCost')}</th>
+              <th scope="col" class="num">{t('costs.share')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.d.id} data-device={r.d.id}>
+                <th scope="row">{fmt.deviceName(r.d)}</th>
+                <td class="num">{fmt.kwh(r.kwh)}</td>
+                <td class="num strong">{fmt.money(r.cost, cur)}</td>
+                <td class="num">{props.household > 0 ? `${fmt.num((100 * r.cost) / props.household, 0)} %` : '–'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <p class="note">{t('costs.byDeviceNote')}</p>
+    </Card>
+  );
 }
 
 interface Data {
@@ -308,6 +373,7 @@ export function Costs() {
           </div>
           <p class="note">{t('costs.note')}</p>
         </Card>
+        <ByDevice from={from} to={to} mode={mode} currency={c.currency} household={sum((s) => s.total)} inPeriod={inPeriod} />
       </>
     );
   }
