@@ -57,22 +57,22 @@ type ESV byte
 
 // Service codes (requests 0x6x, replies 0x7x, "not possible" 0x5x).
 const (
-	SetI       ESV = 0x60
-	SetC       ESV = 0x61
-	Get        ESV = 0x62
-	INFReq     ESV = 0x63
-	SetGet     ESV = 0x6E
-	SetRes     ESV = 0x71
-	GetRes     ESV = 0x72
-	INF        ESV = 0x73
-	INFC       ESV = 0x74
-	INFCRes    ESV = 0x7A
-	SetGetRes  ESV = 0x7E
-	SetISNA    ESV = 0x50
-	SetCSNA    ESV = 0x51
-	GetSNA     ESV = 0x52
-	INFSNA     ESV = 0x53
-	SetGetSNA  ESV = 0x5E
+	SetI      ESV = 0x60
+	SetC      ESV = 0x61
+	Get       ESV = 0x62
+	INFReq    ESV = 0x63
+	SetGet    ESV = 0x6E
+	SetRes    ESV = 0x71
+	GetRes    ESV = 0x72
+	INF       ESV = 0x73
+	INFC      ESV = 0x74
+	INFCRes   ESV = 0x7A
+	SetGetRes ESV = 0x7E
+	SetISNA   ESV = 0x50
+	SetCSNA   ESV = 0x51
+	GetSNA    ESV = 0x52
+	INFSNA    ESV = 0x53
+	SetGetSNA ESV = 0x5E
 )
 
 // IsSNA reports whether v is a "not possible" reply.
