@@ -13,6 +13,8 @@ package bus
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/gatewayd-project/gatewayd/energy"
@@ -127,6 +129,21 @@ func (l *Latest) Get(d energy.DeviceID, q energy.Quantity) (energy.Reading, bool
 	defer l.mu.Unlock()
 	r, ok := l.m[key{d, q}]
 	return r, ok
+}
+
+// Device returns the latest reading of every quantity of d, sorted by
+// quantity.
+func (l *Latest) Device(d energy.DeviceID) []energy.Reading {
+	l.mu.Lock()
+	var out []energy.Reading
+	for k, r := range l.m {
+		if k.d == d {
+			out = append(out, r)
+		}
+	}
+	l.mu.Unlock()
+	slices.SortFunc(out, func(a, b energy.Reading) int { return strings.Compare(string(a.Quantity), string(b.Quantity)) })
+	return out
 }
 
 // Changed is signalled (coalesced) after new readings arrived.

@@ -13,6 +13,17 @@ import (
 const (
 	ProtocolDLT645   = "dlt645"
 	ProtocolIEC62056 = "iec62056-21"
+	// ProtocolRouteB reads a utility smart meter (ECHONET Lite 0x0288)
+	// over Wi-SUN route B through the SKSTACK-IP module on metering.port.
+	ProtocolRouteB = "echonet-routeb"
+)
+
+// Wi-SUN module dialects (han.wisun.dialect, metering.dialect).
+const (
+	DialectAuto   = "auto"
+	DialectBP35A1 = "bp35a1"
+	DialectBP35C0 = "bp35c0"
+	DialectRL7023 = "rl7023"
 )
 
 // AddressAuto in metering.address makes the driver ask the meter for its
@@ -30,6 +41,7 @@ type Config struct {
 	Log      Log      `yaml:"log"`
 	Storage  Storage  `yaml:"storage"`
 	DR       DR       `yaml:"dr"`
+	HAN      HAN      `yaml:"han"`
 	// StateDir holds the database and secrets. Default /var/lib/gatewayd;
 	// the CLI flag --state overrides it.
 	StateDir string `yaml:"state_dir"`
@@ -85,6 +97,46 @@ type Metering struct {
 	// TimeSync enables the broadcast time sync: at most once a day, when
 	// the meter clock is off by 2s..5min. Default true.
 	TimeSync bool `yaml:"time_sync"`
+	// Dialect is the Wi-SUN module's SKSTACK-IP dialect for
+	// echonet-routeb: auto (detect), bp35a1, bp35c0 or rl7023. The route-B
+	// ID and password are read from <state_dir>/routeb/id and
+	// <state_dir>/routeb/password (never from this file, never logged).
+	Dialect string `yaml:"dialect"`
+}
+
+// HAN configures the home-area networks: Wi-SUN and ECHONET Lite on IP.
+type HAN struct {
+	WiSUN     WiSUN     `yaml:"wisun"`
+	EchonetIP EchonetIP `yaml:"echonet_ip"`
+}
+
+// WiSUN is han.wisun: a SKSTACK-IP module reaching gas and water meters
+// and appliances in the home's Wi-SUN HAN. An empty Port disables it.
+type WiSUN struct {
+	// Port is the module's serial device (absolute path), 115200 8N1.
+	Port string `yaml:"port"`
+	// Dialect is auto (detect), bp35a1, bp35c0 or rl7023. Default auto.
+	Dialect string `yaml:"dialect"`
+	// Role is han (the home's devices) or routeb (a utility smart meter
+	// read as a derived source beside the legal link). Default han.
+	Role string `yaml:"role"`
+	// Channel (33-60) and PAN ID (1-0xFFFE) of a known network; both 0
+	// = scan.
+	Channel int `yaml:"channel"`
+	PAN     int `yaml:"pan"`
+}
+
+// EchonetIP is han.echonet_ip: ECHONET Lite appliances on the LAN.
+type EchonetIP struct {
+	Enabled bool `yaml:"enabled"`
+	// Listen is the UDP address (host:3610). Default :3610.
+	Listen string `yaml:"listen"`
+	// Interfaces to join the multicast group 224.0.23.0 on; empty = the
+	// system's default multicast interface.
+	Interfaces []string `yaml:"interfaces"`
+	// Peers are host:port addresses asked by unicast too (appliances
+	// that miss multicast, emulators).
+	Peers []string `yaml:"peers"`
 }
 
 // Storage configures the history database.
@@ -198,6 +250,7 @@ func Default() Config {
 			ResponseTimeout: 500 * time.Millisecond,
 			ByteTimeout:     500 * time.Millisecond,
 			TimeSync:        true,
+			Dialect:         DialectAuto,
 		},
 		Log: Log{Level: "info", Format: "text"},
 		Storage: Storage{
@@ -212,6 +265,10 @@ func Default() Config {
 			Period: 2 * time.Second,
 			VTN:    VTN{Poll: 30 * time.Second, Version: "auto"},
 			Loads:  []DRLoad{},
+		},
+		HAN: HAN{
+			WiSUN:     WiSUN{Dialect: DialectAuto, Role: "han"},
+			EchonetIP: EchonetIP{Listen: ":3610", Interfaces: []string{}, Peers: []string{}},
 		},
 		StateDir: "/var/lib/gatewayd",
 	}

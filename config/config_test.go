@@ -51,7 +51,14 @@ func TestParseErrors(t *testing.T) {
 		{"duration without unit", "metering:\n  interval: 5\n", []wantErr{{2, "metering.interval", `"5" is not a duration`}}},
 		{"list for string", "log:\n  level: [info]\n", []wantErr{{2, "log.level", "must be a string, not a list"}}},
 		{"scalar for section", "metering: dlt645\n", []wantErr{{1, "metering", `must be a mapping, not "dlt645"`}}},
-		{"bad protocol", "metering:\n  port: /dev/ttyS1\n  protocol: x\n", []wantErr{{3, "metering.protocol", `must be dlt645 or iec62056-21, not "x"`}}},
+		{"bad protocol", "metering:\n  port: /dev/ttyS1\n  protocol: x\n", []wantErr{{3, "metering.protocol", `must be dlt645, iec62056-21 or echonet-routeb, not "x"`}}},
+		{"route B baud", "metering:\n  protocol: echonet-routeb\n  port: /dev/ttyUSB0\n  baud: 9600\n", []wantErr{{4, "metering.baud", "must be 0 or 115200"}}},
+		{"wisun dialect", "han:\n  wisun:\n    port: /dev/ttyUSB0\n    dialect: bp35\n", []wantErr{{4, "han.wisun.dialect", `not "bp35"`}}},
+		{"wisun role", "han:\n  wisun:\n    role: hub\n", []wantErr{{3, "han.wisun.role", "must be han or routeb"}}},
+		{"wisun channel alone", "han:\n  wisun:\n    channel: 40\n", []wantErr{{3, "han.wisun.channel", "go together"}}},
+		{"wisun channel range", "han:\n  wisun:\n    channel: 61\n    pan: 1\n", []wantErr{{3, "han.wisun.channel", "33 to 60"}}},
+		{"wisun shares the route-B module", "metering:\n  protocol: echonet-routeb\n  port: /dev/ttyUSB0\nhan:\n  wisun:\n    port: /dev/ttyUSB0\n", []wantErr{{6, "han.wisun.port", "needs its own module"}}},
+		{"echonet peer", "han:\n  echonet_ip:\n    peers: [nothost]\n", []wantErr{{3, "han.echonet_ip.peers[0]", "host:port"}}},
 		{"bad baud", "metering:\n  baud: 1234\n", []wantErr{{2, "metering.baud", "not 1234"}}},
 		{"relative port", "metering:\n  port: ttyS1\n", []wantErr{{2, "metering.port", "absolute"}}},
 		{"empty port", "metering:\n  port: ''\n", []wantErr{{2, "metering.port", "serial device"}}},
@@ -205,6 +212,7 @@ state_dir: /tmp/gw
 			ResponseTimeout: time.Second,
 			ByteTimeout:     20 * time.Millisecond,
 			TimeSync:        false,
+			Dialect:         DialectAuto,
 		},
 		Log: Log{Level: "debug", Format: "json"},
 		Storage: Storage{Path: "/data/g.db", CommitInterval: 30 * time.Second, Retention: Retention{
@@ -213,6 +221,7 @@ state_dir: /tmp/gw
 			VTN: VTN{URL: "https://vtn.example.com/openadr3", ClientID: "gw-4711", ClientSecretFile: "/etc/gatewayd/vtn.secret",
 				VENName: "gw-4711", Poll: time.Minute, Version: "3.1"},
 			Loads: []DRLoad{{Device: "sim-ev", Class: ClassCurtailable, Priority: 2, CurtailW: 1400, MinOn: 5 * time.Minute}}},
+		HAN:      Default().HAN,
 		StateDir: "/tmp/gw",
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -40,6 +40,11 @@ metering:
   # Set the meter clock by broadcast, at most once a day, when it is off
   # by 2s to 5min (larger offsets are reported, not corrected).
   time_sync: true
+  # With protocol echonet-routeb (a utility smart meter over Wi-SUN
+  # route B; port = the module, 115200 bit/s): the module's SKSTACK-IP
+  # dialect, auto, bp35a1, bp35c0 or rl7023. The route-B ID and password
+  # are read from <state_dir>/routeb/id and <state_dir>/routeb/password.
+  dialect: auto
 
 log:
   # debug, info, warn or error.
@@ -90,6 +95,28 @@ dr:
   loads: []
   #  - {device: sim-ev, class: curtailable, priority: 1, curtail_w: 1400}
   #  - {device: fridge-plug, class: critical}
+
+han:
+  wisun:
+    # Serial device of a Wi-SUN module (SKSTACK-IP) for the home's gas and
+    # water meters and appliances; empty = no Wi-SUN HAN.
+    port:
+    # auto (detect), bp35a1, bp35c0 or rl7023.
+    dialect: auto
+    # han: the home's devices; routeb: a utility smart meter as a derived
+    # source (use metering.protocol echonet-routeb to read it as legal).
+    role: han
+    # Channel (33-60) and PAN ID of a known network; both 0 = scan.
+    channel: 0
+    pan: 0
+  echonet_ip:
+    # ECHONET Lite appliances on the LAN (UDP 3610, multicast 224.0.23.0).
+    enabled: false
+    listen: ":3610"
+    # Interfaces to join the multicast group on; [] = the default one.
+    interfaces: []
+    # host:port peers also asked by unicast.
+    peers: []
 
 # Database and secrets (absolute path). The --state flag overrides it.
 state_dir: /var/lib/gatewayd

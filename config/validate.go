@@ -46,17 +46,22 @@ func validate(c *Config, file string, lines map[string]int) []*Error {
 	m := &c.Metering
 	switch m.Protocol {
 	case ProtocolDLT645, ProtocolIEC62056:
+		if m.Baud != 0 && !slices.Contains(validBauds(), m.Baud) {
+			fail("metering.baud", "must be 0 (protocol default) or one of %s, not %d", joinInts(validBauds()), m.Baud)
+		}
+	case ProtocolRouteB:
+		if m.Baud != 0 && m.Baud != 115200 {
+			fail("metering.baud", "must be 0 or 115200 for a Wi-SUN module, not %d", m.Baud)
+		}
 	default:
-		fail("metering.protocol", "must be %s or %s, not %q", ProtocolDLT645, ProtocolIEC62056, m.Protocol)
+		fail("metering.protocol", "must be %s, %s or %s, not %q", ProtocolDLT645, ProtocolIEC62056, ProtocolRouteB, m.Protocol)
 	}
+	checkDialect("metering.dialect", m.Dialect, fail)
 	switch {
 	case m.Port == "":
 		fail("metering.port", "must name the serial device, e.g. /dev/ttyS1")
 	case !path.IsAbs(m.Port):
 		fail("metering.port", "must be an absolute path, not %q", m.Port)
-	}
-	if m.Baud != 0 && !slices.Contains(validBauds(), m.Baud) {
-		fail("metering.baud", "must be 0 (protocol default) or one of %s, not %d", joinInts(validBauds()), m.Baud)
 	}
 	if addr, ok := normaliseAddress(m.Address); ok {
 		m.Address = addr
@@ -102,6 +107,7 @@ func validate(c *Config, file string, lines map[string]int) []*Error {
 	}
 
 	validateDR(&c.DR, fail)
+	validateHAN(c, fail)
 
 	if !path.IsAbs(c.StateDir) {
 		fail("state_dir", "must be an absolute path, not %q", c.StateDir)
@@ -218,5 +224,52 @@ func validateDR(dr *DR, fail func(key, format string, args ...any)) {
 	}
 	if len(dr.Loads) > 256 {
 		fail("dr.loads", "at most 256 loads, not %d", len(dr.Loads))
+	}
+}
+
+func checkDialect(key, d string, fail func(key, format string, args ...any)) {
+	switch d {
+	case DialectAuto, DialectBP35A1, DialectBP35C0, DialectRL7023:
+	default:
+		fail(key, "must be auto, bp35a1, bp35c0 or rl7023, not %q", d)
+	}
+}
+
+func validateHAN(c *Config, fail func(key, format string, args ...any)) {
+	w := c.HAN.WiSUN
+	if w.Port != "" && !path.IsAbs(w.Port) {
+		fail("han.wisun.port", "must be an absolute path, not %q", w.Port)
+	}
+	if w.Port != "" && c.Metering.Protocol == ProtocolRouteB && w.Port == c.Metering.Port {
+		fail("han.wisun.port", "is metering.port already (the route-B module); a HAN needs its own module")
+	}
+	checkDialect("han.wisun.dialect", w.Dialect, fail)
+	switch w.Role {
+	case "han", "routeb":
+	default:
+		fail("han.wisun.role", "must be han or routeb, not %q", w.Role)
+	}
+	if (w.Channel == 0) != (w.PAN == 0) {
+		fail("han.wisun.channel", "channel and pan go together (both 0: scan)")
+	}
+	if w.Channel != 0 && (w.Channel < 33 || w.Channel > 60) {
+		fail("han.wisun.channel", "must be 0 (scan) or 33 to 60, not %d", w.Channel)
+	}
+	if w.PAN < 0 || w.PAN > 0xFFFE {
+		fail("han.wisun.pan", "must be 0 (scan) or 1 to 65534, not %d", w.PAN)
+	}
+	e := c.HAN.EchonetIP
+	if err := checkListen(e.Listen); err != "" {
+		fail("han.echonet_ip.listen", "%s", err)
+	}
+	for i, p := range e.Peers {
+		if err := checkListen(p); err != "" {
+			fail(fmt.Sprintf("han.echonet_ip.peers[%d]", i), "%s", err)
+		}
+	}
+	for i, name := range e.Interfaces {
+		if name == "" || len(name) > 15 {
+			fail(fmt.Sprintf("han.echonet_ip.interfaces[%d]", i), "must be an interface name, not %q", name)
+		}
 	}
 }

@@ -18,6 +18,7 @@ const (
 	EventLink         = "link"         // metering or HAN link health changed
 	EventDR           = "dr"           // demand-response event or price signal
 	EventIntervention = "intervention" // a command sent to a device on behalf of the grid
+	EventControl      = "control"      // a household's manual command to a device
 	EventLogin        = "login"        // login success, failure, lockout
 	EventConfig       = "config"       // configuration changed
 	EventStorage      = "storage"      // storage degraded, recovered, backup, compaction

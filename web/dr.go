@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/gatewayd-project/gatewayd/energy"
 )
@@ -121,29 +120,4 @@ func (s *Server) handleDROverride(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeJSON(w, http.StatusOK, st)
-}
-
-// registryDevices lists the registry's devices the way /api/v1/devices
-// shows them.
-func registryDevices(l energy.DeviceLister, now time.Time) []deviceJSON {
-	var out []deviceJSON
-	for _, d := range l.Devices() {
-		j := deviceJSON{ID: string(d.ID), Name: d.Name, Kind: d.Kind, Transport: d.Transport,
-			State: "offline", Values: []deviceValueJSON{}, Capabilities: d.Caps, Control: &d.State}
-		if d.State.Online {
-			j.State = "online"
-		}
-		if !d.State.Updated.IsZero() {
-			ts := d.State.Updated.UTC().Format(time.RFC3339)
-			j.LastSeen = &ts
-			j.Fresh = now.Sub(d.State.Updated) < 2*time.Minute
-			if d.Caps.Has(energy.CapMeter) {
-				j.Values = append(j.Values,
-					deviceValueJSON{Quantity: "power", Value: float64(d.State.PowerW), Unit: "W", Measured: &ts},
-					deviceValueJSON{Quantity: "energy", Value: float64(d.State.EnergyWh) / 1000, Unit: "kWh", Measured: &ts})
-			}
-		}
-		out = append(out, j)
-	}
-	return out
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
 	"time"
 
 	"github.com/gatewayd-project/gatewayd/energy"
@@ -53,9 +52,11 @@ func (s *Server) handleSystem(w http.ResponseWriter, r *http.Request) {
 }
 
 type deviceJSON struct {
-	ID        string            `json:"id"`
-	Name      string            `json:"name"`
-	Kind      string            `json:"kind"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	// Class is the device class (meter, gas_meter, air_conditioner, ...).
+	Class     string            `json:"class"`
 	Transport string            `json:"transport"`
 	State     string            `json:"state"`
 	Legal     bool              `json:"legal"`
@@ -73,39 +74,6 @@ type deviceValueJSON struct {
 	Unit     string  `json:"unit"`
 	Measured *string `json:"measured"`
 	Legal    bool    `json:"legal"`
-}
-
-// GET /api/v1/devices: today the metrology core; HAN devices join as
-// their bridges land.
-func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request) {
-	devices := []deviceJSON{}
-	if s.opts.Meter != nil {
-		st := s.opts.Meter.MeterStatus()
-		m := meterResponse(st, s.now())
-		id := string(st.Device)
-		if id == "" {
-			id = "meter"
-		}
-		d := deviceJSON{
-			ID: id, Name: "Electricity meter", Kind: "meter",
-			Transport: "serial " + st.Protocol, State: "offline", Legal: true,
-			LastSeen: m.Received, Fresh: !m.Stale, Values: []deviceValueJSON{},
-		}
-		if st.LinkUp {
-			d.State = "online"
-		}
-		for q, v := range m.Values {
-			d.Values = append(d.Values, deviceValueJSON{Quantity: q, Value: v.Value, Unit: v.Unit, Measured: v.Measured, Legal: true})
-		}
-		sort.Slice(d.Values, func(i, j int) bool { return d.Values[i].Quantity < d.Values[j].Quantity })
-		devices = append(devices, d)
-	}
-	if s.opts.Devices != nil {
-		devices = append(devices, registryDevices(s.opts.Devices, s.now())...)
-	}
-	s.writeJSON(w, http.StatusOK, struct {
-		Devices []deviceJSON `json:"devices"`
-	}{devices})
 }
 
 // GET /api/v1/backup: a consistent copy of the database.

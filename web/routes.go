@@ -56,6 +56,8 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/v1/meter", permRead, s.handleMeter},
 		{"GET", "/api/v1/stream", permRead, s.handleStream},
 		{"GET", "/api/v1/devices", permRead, s.handleDevices},
+		{"GET", "/api/v1/devices/{id}", permRead, s.handleDevice},
+		{"POST", "/api/v1/devices/{id}/command", permControl, s.handleDeviceCommand},
 		{"GET", "/api/v1/series", permRead, s.handleSeries},
 		{"GET", "/api/v1/consumption", permRead, s.handleConsumption},
 		{"GET", "/api/v1/events", permRead, s.handleEvents},

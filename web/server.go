@@ -78,9 +78,19 @@ type Options struct {
 	// DR is the demand-response engine; nil makes DR routes answer 503
 	// dr_unavailable.
 	DR DRService
-	// Devices lists the registry's controllable devices for
-	// /api/v1/devices; nil lists the meter only.
-	Devices energy.DeviceLister
+	// Devices is the device registry for /api/v1/devices and manual
+	// commands; nil lists the meter only.
+	Devices DeviceService
+	// Latest returns a device's newest readings (all quantities) for
+	// /api/v1/devices; nil shows the registry's power and energy only.
+	Latest func(energy.DeviceID) []energy.Reading
+}
+
+// DeviceService is the device registry as the API sees it.
+type DeviceService interface {
+	energy.DeviceLister
+	Device(id energy.DeviceID) (energy.Device, bool)
+	Command(ctx context.Context, c energy.Command) error
 }
 
 // Server is the HTTP API and the web UI.

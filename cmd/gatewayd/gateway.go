@@ -159,7 +159,7 @@ func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts ga
 		Logger: log.With("sub", "web"), Health: g.health, Meter: g.link, Tokens: g.tokens, Users: g.users,
 		Now: clock.Now, History: g.store, Log: g.store, UI: assets,
 		Backup: g.store.Backup, System: g.system, Tariff: tariffs,
-		DR: webDR{g.drw.svc}, Devices: g.reg,
+		DR: webDR{g.drw.svc}, Devices: g.reg, Latest: g.bus.SubscribeLatest().Device,
 	})
 	g.health.OnChange(func(code string, active bool) {
 		log.Info("health", "condition", code, "active", active)
