@@ -333,6 +333,31 @@ test('Costs with a tariff: per day, and per device for the appliances with their
   }
 });
 
+test('Devices: manual control through the buttons the capabilities allow', async () => {
+  const { ctx, page, errors } = await open({ state: adminState });
+  await gotoPage(page, 'devices');
+  const box = '.device-controls[data-device="sim-waterheater"]';
+  await page.waitForSelector(box);
+  // Switch only: on/off, no limit.
+  assert.equal(await page.locator(`${box} [data-cmd="limit"]`).count(), 0);
+  assert.equal(await page.locator('.device-controls[data-device="meter"]').count(), 0, 'the legal meter has controls');
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes('/api/v1/devices/sim-waterheater/command')),
+    page.click(`${box} [data-cmd="off"]`),
+  ]);
+  assert.equal(res.status(), 200);
+  await page.waitForSelector(`${box} [role="status"]`);
+  const dev = await apiCall(page, 'GET', '/devices/sim-waterheater');
+  assert.equal(dev.json.control.on, false, 'the water heater is still on');
+  const log = await apiCall(page, 'GET', '/events?kind=control');
+  assert.equal(log.status, 200);
+  assert.ok(JSON.stringify(log.json).includes('sim-waterheater'), 'the command is not in the events log');
+  await page.click(`${box} [data-cmd="on"]`);
+  await page.waitForFunction(async () => (await (await fetch('/api/v1/devices/sim-waterheater')).json()).control.on === true, null, { timeout: 10000 });
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});
+
 test('demand response: notice or events with a working opt-out; intervention log', async () => {
   const { ctx, page, errors } = await open({ state: adminState });
   const drRes = page.waitForResponse((r) => r.url().endsWith('/api/v1/dr/events'));
@@ -398,6 +423,9 @@ test('a viewer sees no admin settings', async () => {
   const v = await open();
   await login(v.page, gw.ui, VIEWER.user, VIEWER.password);
   viewerState = await v.ctx.storageState();
+  await gotoPage(v.page, 'devices');
+  await v.page.waitForSelector('#device-sim-waterheater');
+  assert.equal(await v.page.locator('.device-controls').count(), 0, 'a viewer sees device controls');
   await gotoPage(v.page, 'settings');
   await v.page.waitForSelector('#settings-system dl');
   for (const sel of ['#settings-users', '#settings-tokens', '#settings-tariff', '#backup-link']) {

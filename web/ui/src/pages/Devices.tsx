@@ -1,7 +1,10 @@
+import { useState } from 'preact/hooks';
+import { ApiError, api } from '../api';
 import { Badge, Card, LegalBadge, Loading, Notice, PageHead } from '../components';
 import * as fmt from '../fmt';
 import { useApi, useNow } from '../hooks';
 import { t, tx } from '../i18n';
+import { isAdmin } from '../session';
 import type { Device } from '../types';
 
 const stateKind = { online: 'ok', offline: 'bad', unknown: 'muted' } as const;
@@ -24,7 +27,69 @@ function valueText(q: string, v: number | null, unit: string): string {
   return `${fmt.num(v, digits)}${unit ? ' ' + unit : ''}`;
 }
 
-function DeviceCard({ d, now }: { d: Device; now: number }) {
+/** Manual control: the buttons the device's capabilities allow. */
+function Controls({ d, onDone }: { d: Device; onDone: () => void }) {
+  const caps = d.capabilities ?? [];
+  const [busy, setBusy] = useState(false);
+  const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
+  const [limit, setLimit] = useState('');
+  const switchable = caps.includes('switch') || caps.includes('deferrable');
+  const curtail = caps.includes('curtail');
+  if (!switchable && !curtail) return null;
+  const offline = d.state !== 'online';
+  const send = async (kind: string, limitW?: number) => {
+    setBusy(true);
+    setMsg(null);
+    try {
+      await api(`/devices/${encodeURIComponent(d.id)}/command`, { method: 'POST', body: limitW === undefined ? { kind } : { kind, limit_w: limitW } });
+      setMsg({ ok: true, text: t('dev.cmdDone', { kind: tx('dev.cmd.' + kind, kind) }) });
+      onDone();
+    } catch (e) {
+      setMsg({ ok: false, text: e instanceof ApiError ? e.message : String(e) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const lw = Number(limit);
+  return (
+    <div class="device-controls" data-device={d.id}>
+      <div class="btn-row" role="group" aria-label={t('dev.controlsOf', { name: fmt.deviceName(d) })}>
+        {switchable && (
+          <>
+            <button type="button" class="btn btn-secondary btn-small" disabled={busy || offline} data-cmd="on" onClick={() => send('on')}>
+              {t('dev.cmd.on')}
+            </button>
+            <button type="button" class="btn btn-secondary btn-small" disabled={busy || offline} data-cmd="off" onClick={() => send('off')}>
+              {t('dev.cmd.off')}
+            </button>
+          </>
+        )}
+        {curtail && (
+          <>
+            <label class="inline-field">
+              <span>{t('dev.limitW')}</span>
+              <input type="number" min={1} step={100} inputMode="numeric" value={limit} onInput={(e) => setLimit((e.target as HTMLInputElement).value)} class="input input-small" />
+            </label>
+            <button type="button" class="btn btn-secondary btn-small" disabled={busy || offline || !(lw > 0)} data-cmd="limit" onClick={() => send('limit', Math.round(lw))}>
+              {t('dev.cmd.limit')}
+            </button>
+            <button type="button" class="btn btn-secondary btn-small" disabled={busy || offline} data-cmd="normal" onClick={() => send('normal')}>
+              {t('dev.cmd.normal')}
+            </button>
+          </>
+        )}
+      </div>
+      {offline && <p class="muted small">{t('dev.offlineNoCmd')}</p>}
+      {msg && (
+        <p class={msg.ok ? 'muted small' : 'form-error'} role={msg.ok ? 'status' : 'alert'}>
+          {msg.text}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function DeviceCard({ d, now, onChange }: { d: Device; now: number; onChange: () => void }) {
   return (
     <Card
       title={fmt.deviceName(d)}
@@ -54,6 +119,7 @@ function DeviceCard({ d, now }: { d: Device; now: number }) {
           </dd>
         </div>
       </dl>
+      {isAdmin() && <Controls d={d} onDone={onChange} />}
       {d.values && d.values.length > 0 ? (
         <>
           <ValueTable d={d} values={d.values.filter((v) => main.includes(v.quantity) || d.values!.length <= 12)} caption={t('dev.valuesOf', { name: fmt.deviceName(d) })} />
@@ -115,7 +181,7 @@ export function Devices() {
       {res.loading && !res.data && <Loading />}
       <div class="cards" id="device-list">
         {list.map((d) => (
-          <DeviceCard key={d.id} d={d} now={now} />
+          <DeviceCard key={d.id} d={d} now={now} onChange={res.reload} />
         ))}
       </div>
       {res.data && list.length <= 1 && <p class="muted small">{t('dev.more')}</p>}
