@@ -17,12 +17,13 @@ const SampleEvery = time.Minute
 // not the metrology core), measured when their driver last updated them.
 // Devices whose state has not changed since last[id] are left out, so a
 // driver that went quiet is not repeated with fresh timestamps; last is
-// updated. Offline devices and those without [energy.CapMeter] give none.
+// updated. Offline devices, those without [energy.CapMeter] and those
+// whose driver publishes its own readings give none.
 func (r *Registry) Readings(now time.Time, last map[energy.DeviceID]time.Time) []energy.Reading {
 	var out []energy.Reading
 	for _, d := range r.Devices() {
 		st := d.State
-		if !d.Caps.Has(energy.CapMeter) || !st.Online || st.Updated.IsZero() || !st.Updated.After(last[d.ID]) {
+		if d.OwnReadings || !d.Caps.Has(energy.CapMeter) || !st.Online || st.Updated.IsZero() || !st.Updated.After(last[d.ID]) {
 			continue
 		}
 		last[d.ID] = st.Updated

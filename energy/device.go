@@ -13,7 +13,8 @@ type Capability string
 
 // The capabilities the demand-response side knows.
 const (
-	// CapMeter: the device reports its own power (and energy).
+	// CapMeter: the device reports its own electric power (and energy):
+	// it has history and costs of its own. Gas and water meters do not.
 	CapMeter Capability = "meter"
 	// CapSwitch: the device obeys CmdOn and CmdOff.
 	CapSwitch Capability = "switch"
@@ -50,6 +51,10 @@ type DeviceInfo struct {
 	Caps Capabilities `json:"capabilities"`
 	// RatedW is the power drawn when on and unrestricted.
 	RatedW int64 `json:"rated_w"`
+	// OwnReadings: the driver publishes the device's readings on the bus
+	// itself (every quantity it has), so the registry does not sample its
+	// power and energy (devices.Registry.Readings).
+	OwnReadings bool `json:"-"`
 }
 
 // Job is the work a deferrable device waits to do: RemainingWh more energy,

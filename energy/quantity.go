@@ -28,6 +28,23 @@ const (
 	MeterTimeOffset    Quantity = "meter_time_offset"     // meter clock minus gateway clock, s
 )
 
+// Quantities of HAN devices (gas and water meters, appliances, storage).
+const (
+	GasVolume          Quantity = "gas_volume"          // cumulative gas volume register, m3
+	WaterVolume        Quantity = "water_volume"        // cumulative water volume register, m3
+	GeneratedEnergy    Quantity = "energy_generated"    // cumulative generated energy, Wh
+	ChargeEnergy       Quantity = "energy_charge"       // cumulative energy charged into storage, Wh
+	DischargeEnergy    Quantity = "energy_discharge"    // cumulative energy discharged from storage, Wh
+	GeneratedPower     Quantity = "power_generated"     // instantaneous generated power, W, positive
+	Temperature        Quantity = "temperature"         // measured (room) temperature, °C
+	SetTemperature     Quantity = "set_temperature"     // thermostat setpoint, °C
+	OutdoorTemperature Quantity = "outdoor_temperature" // measured outdoor temperature, °C
+	Humidity           Quantity = "humidity"            // relative humidity, %
+	StateOfCharge      Quantity = "state_of_charge"     // storage remaining capacity, %
+	RemainingWater     Quantity = "hot_water_remaining" // hot water left in the tank, L
+	Operating          Quantity = "operating"           // 1 = the appliance is on, 0 = off
+)
+
 // Phase returns the per-phase variant of a base quantity, e.g.
 // Phase("voltage", 1) = "voltage_l1".
 func Phase(base string, phase int) Quantity {
@@ -65,15 +82,24 @@ func (q Quantity) Unit() string {
 		return "Hz"
 	case has("meter_time_offset"), has("last_power_down"):
 		return "s"
+	case has("gas_volume"), has("water_volume"):
+		return "m3"
+	case has("temperature"), has("set_temperature"), has("outdoor_temperature"):
+		return "°C"
+	case has("humidity"), has("state_of_charge"):
+		return "%"
+	case has("hot_water_remaining"):
+		return "L"
 	}
 	return ""
 }
 
 // IsCounter reports whether q is a cumulative register (consumption is a
-// difference of two readings).
+// difference of two readings). Counters wrap; the driver that reads one
+// knows its wrap size.
 func (q Quantity) IsCounter() bool {
 	switch q.Unit() {
-	case "Wh", "varh":
+	case "Wh", "varh", "m3":
 		return true
 	}
 	return q == PowerDownCount

@@ -77,7 +77,7 @@ func (s *Server) registryDevice(d energy.Device, now time.Time) deviceJSON {
 			seen[string(r.Quantity)] = true
 		}
 	}
-	if j.LastSeen != nil && d.Caps.Has(energy.CapMeter) {
+	if j.LastSeen != nil && d.Caps.Has(energy.CapMeter) && !d.OwnReadings {
 		if !seen[string(energy.Power)] {
 			j.Values = append(j.Values, deviceValueJSON{Quantity: "power", Value: float64(d.State.PowerW), Unit: "W", Measured: j.LastSeen})
 		}
