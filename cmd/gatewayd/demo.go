@@ -15,13 +15,17 @@ import (
 	"github.com/gatewayd-project/gatewayd/dr/openadr"
 	vtnemul "github.com/gatewayd-project/gatewayd/dr/openadr/emul"
 	"github.com/gatewayd-project/gatewayd/energy"
+	echoemul "github.com/gatewayd-project/gatewayd/han/echonet/emul"
+	"github.com/gatewayd-project/gatewayd/han/wifi/echonetip"
+	wisunemul "github.com/gatewayd-project/gatewayd/han/wisun/emul"
 	"github.com/gatewayd-project/gatewayd/metering-link/emul"
 	"github.com/gatewayd-project/gatewayd/web"
 )
 
 // cmdDemo runs the real gateway against emulated peers on real transports:
 // a metering core on a pseudo-terminal, simulated appliances in the device
-// registry and a local OpenADR 3 VTN over HTTPS.
+// registry, a Wi-SUN module on a second pseudo-terminal with ECHONET Lite
+// gas and water meters, and a local OpenADR 3 VTN over HTTPS.
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, started time.Time) error {
 	fs := newFlags("demo")
 	listen := fs.String("listen", "127.0.0.1:8080", "HTTP address (loopback)")
@@ -88,6 +92,34 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, start
 	if err != nil {
 		return err
 	}
+	// A Wi-SUN module (SKSTACK-IP on a pty) whose PAN holds a route-B
+	// smart meter, a gas meter and a water meter, all ECHONET Lite; the
+	// gateway bridges the gas and water meters (han.wisun, role han).
+	wid, wpw, err := ensureWisunCredentials(filepath.Join(dir, "wisun"))
+	if err != nil {
+		return fmt.Errorf("demo: wisun credentials: %w", err)
+	}
+	wisunHome, err := echoemul.NewHome(clock, echoemul.Options{Nodes: wisunHomeNodes(false), Seed: 1})
+	if err != nil {
+		return err
+	}
+	wisunMod, err := startWisunEmulator(wisunemul.Config{Link: filepath.Join(dir, "wisun.tty"), Dialect: wisunemul.BP35C0,
+		ID: wid, Password: wpw, Clock: clock, Log: log.With("sub", "emul-wisun"), TimeScale: 0.02, Seed: 1}, wisunHome)
+	if err != nil {
+		return err
+	}
+	cfg.HAN.WiSUN = config.WiSUN{Port: filepath.Join(dir, "wisun.tty"), Dialect: config.DialectAuto, Role: "han"}
+	// ECHONET Lite appliances on IP (loopback): an air conditioner, a
+	// water heater and a battery, found by unicast discovery.
+	ipHome, err := echoemul.NewHome(clock, echoemul.Options{Nodes: echonetHomeNodes(false), Seed: 2})
+	if err != nil {
+		return err
+	}
+	ipSrv, err := echonetip.ServeHome(ctx, ipHome, echonetip.ServeOptions{Host: "127.0.0.1", Log: log.With("sub", "emul-echonet")})
+	if err != nil {
+		return fmt.Errorf("demo: echonet appliances: %w", err)
+	}
+	cfg.HAN.EchonetIP = config.EchonetIP{Enabled: true, Listen: "127.0.0.1:0", Interfaces: []string{}, Peers: ipSrv.Addrs()}
 	meterDone := make(chan error, 1)
 	go func() { meterDone <- meter.Run(ctx) }()
 	defer func() { cancel(); <-meterDone }()
@@ -123,7 +155,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, start
 		}
 	}
 	g, err := newGateway(cfg, log, started, gatewayOptions{uiDir: *uiDir, registry: reg,
-		extra: []func(context.Context) error{home.Run, vtn.run}})
+		extra: []func(context.Context) error{home.Run, vtn.run, wisunMod.Run}, hanPoll: 10 * time.Second})
 	if err != nil {
 		return err
 	}

@@ -57,23 +57,28 @@ func (s meterSite) SitePower() (int64, time.Time, bool) {
 // readSecret reads a client secret file: one line, at most maxSecretFile
 // bytes, not readable by others.
 func readSecret(path string) (string, error) {
+	return readSecretAs("dr.vtn.client_secret_file", path)
+}
+
+// readSecretAs is readSecret with errors naming key.
+func readSecretAs(key, path string) (string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return "", fmt.Errorf("dr.vtn.client_secret_file: %w", err)
+		return "", fmt.Errorf("%s: %w", key, err)
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("dr.vtn.client_secret_file: %s is readable by others (mode %04o); chmod 600 it", path, fi.Mode().Perm())
+		return "", fmt.Errorf("%s: %s is readable by others (mode %04o); chmod 600 it", key, path, fi.Mode().Perm())
 	}
 	if fi.Size() > maxSecretFile {
-		return "", fmt.Errorf("dr.vtn.client_secret_file: %s is larger than %d bytes", path, maxSecretFile)
+		return "", fmt.Errorf("%s: %s is larger than %d bytes", key, path, maxSecretFile)
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("dr.vtn.client_secret_file: %w", err)
+		return "", fmt.Errorf("%s: %w", key, err)
 	}
 	s := strings.TrimSpace(string(b))
 	if s == "" || strings.ContainsAny(s, "\r\n") {
-		return "", fmt.Errorf("dr.vtn.client_secret_file: %s must hold the secret on one line", path)
+		return "", fmt.Errorf("%s: %s must hold the secret on one line", key, path)
 	}
 	return s, nil
 }

@@ -15,10 +15,12 @@ import (
 	"github.com/gatewayd-project/gatewayd/config"
 	"github.com/gatewayd-project/gatewayd/devices"
 	"github.com/gatewayd-project/gatewayd/energy"
+	"github.com/gatewayd-project/gatewayd/han/wisun"
 	"github.com/gatewayd-project/gatewayd/health"
 	meteringlink "github.com/gatewayd-project/gatewayd/metering-link"
 	"github.com/gatewayd-project/gatewayd/metering-link/dlt645"
 	"github.com/gatewayd-project/gatewayd/metering-link/iec62056"
+	"github.com/gatewayd-project/gatewayd/metering-link/routeb"
 	"github.com/gatewayd-project/gatewayd/storage"
 	"github.com/gatewayd-project/gatewayd/web"
 	"github.com/gatewayd-project/gatewayd/web/ui"
@@ -45,6 +47,15 @@ type gateway struct {
 	reg    *devices.Registry
 	drw    *drWire
 	extra  []func(context.Context) error
+	// han are the HAN bridges' run loops (han.wisun, han.echonet_ip).
+	han []func(context.Context) error
+
+	hanMu   sync.Mutex
+	hanDown map[energy.DeviceID]bool
+	wraps   []func(energy.DeviceID, energy.Quantity) (energy.Decimal, bool)
+	// legalWrap is the legal meter's register wrap when its driver knows
+	// it only at run time (route B).
+	legalWrap func() (energy.Decimal, bool)
 }
 
 func newLogger(c config.Log, w io.Writer) (*slog.Logger, error) {
@@ -59,8 +70,16 @@ func newLogger(c config.Log, w io.Writer) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(w, opts)), nil
 }
 
-func newDriver(m config.Metering, now func() time.Time) (meteringlink.Driver, error) {
+func newDriver(cfg config.Config, clock energy.Clock, h *health.Registry, log *slog.Logger) (meteringlink.Driver, error) {
+	m, now := cfg.Metering, clock.Now
 	switch m.Protocol {
+	case config.ProtocolRouteB:
+		id, pw, err := wisunCredentials(cfg.StateDir, "routeb")
+		if err != nil {
+			return nil, fmt.Errorf("metering: %w", err)
+		}
+		return routeb.New(routeb.Options{Dialect: wisunDialect(m.Dialect), ID: id, Password: pw,
+			Clock: clock, Log: log.With("sub", "routeb"), Health: h})
 	case config.ProtocolDLT645:
 		return dlt645.New(dlt645.Options{
 			Address: m.Address, Baud: m.EffectiveBaud(),
@@ -86,6 +105,11 @@ type gatewayOptions struct {
 	extra []func(context.Context) error
 	// seed varies the controller's and VEN's random delays (0: time).
 	seed uint64
+	// wisunTune adjusts the Wi-SUN module config (scaled-down timeouts
+	// against the emulator); hanPoll is the HAN bridges' poll interval
+	// (0: their default).
+	wisunTune func(*wisun.Config)
+	hanPoll   time.Duration
 }
 
 func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts gatewayOptions) (*gateway, error) {
@@ -93,12 +117,16 @@ func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts ga
 	g := &gateway{cfg: cfg, log: log, clock: clock, health: health.New(clock.Now)}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	g.bus = bus.New(g.ctx)
-	drv, err := newDriver(cfg.Metering, clock.Now)
+	drv, err := newDriver(cfg, clock, g.health, log)
 	if err != nil {
 		return nil, err
 	}
+	g.legalWrap = func() (energy.Decimal, bool) { return energy.Decimal{}, false }
+	if w, ok := drv.(interface{ Wrap() (energy.Decimal, bool) }); ok {
+		g.legalWrap = w.Wrap
+	}
 	so := storeOptions(cfg, log.With("sub", "storage"))
-	so.Clock, so.Health = clock, g.health
+	so.Clock, so.Health, so.Wrap = clock, g.health, g.wrapOf
 	g.store, err = storage.Open(so)
 	if err != nil {
 		return nil, err
@@ -145,6 +173,10 @@ func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts ga
 	}
 	g.drw, err = newDRWire(g, g.reg, tariffs, seed)
 	if err != nil {
+		g.store.Close()
+		return nil, err
+	}
+	if err := g.setupHAN(gopts); err != nil {
 		g.store.Close()
 		return nil, err
 	}
@@ -280,7 +312,7 @@ func (g *gateway) Run(ctx context.Context) error {
 	// The bus context outlives ctx a little: storage (later) drains it last.
 	defer g.cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, 6+len(g.extra))
+	errs := make(chan error, 6+len(g.extra)+len(g.han))
 	start := func(name string, f func(context.Context) error) {
 		wg.Add(1)
 		go func() {
@@ -299,6 +331,9 @@ func (g *gateway) Run(ctx context.Context) error {
 	start("http", func(ctx context.Context) error { return g.web.Run(ctx, g.ln, g.tls) })
 	start("dr", g.drw.run)
 	start("device readings", func(ctx context.Context) error { return g.reg.PublishReadings(ctx, g.clock, g.bus) })
+	for i, f := range g.han {
+		start(fmt.Sprintf("han %d", i), f)
+	}
 	for i, f := range g.extra {
 		start(fmt.Sprintf("emulator %d", i), f)
 	}

@@ -53,6 +53,8 @@ const usage = `usage:
   gatewayd user passwd --state DIR --name NAME                      (password on stdin)
   gatewayd emulate meter --link PATH [--protocol P] [--address A] [--baud B] [flags]
   gatewayd emulate vtn [--listen 127.0.0.1:PORT] [--version 3.0.1|3.1] [--dir DIR] [flags]
+  gatewayd emulate wisun --link PATH [--dialect bp35a1|bp35c0|rl7023] [--credentials DIR] [flags]
+  gatewayd emulate echonet [--listen 127.0.0.1] [--base-port N] [--all]
   gatewayd export --state DIR [--format csv|json] [--device D] [--quantity Q] [--tier T] [--from T] [--to T]
   gatewayd db check --state DIR
   gatewayd db compact --state DIR            (offline)
@@ -110,8 +112,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, started t
 			return cmdEmulateMeter(ctx, args[1:], stdout, stderr)
 		case len(args) > 0 && args[0] == "vtn":
 			return cmdEmulateVTN(ctx, args[1:], stdout, stderr)
+		case len(args) > 0 && args[0] == "wisun":
+			return cmdEmulateWisun(ctx, args[1:], stdout, stderr)
+		case len(args) > 0 && args[0] == "echonet":
+			return cmdEmulateEchonet(ctx, args[1:], stdout, stderr)
 		}
-		return usageErr("emulate: want 'emulate meter' or 'emulate vtn'\n%s", usage)
+		return usageErr("emulate: want 'emulate meter', 'emulate vtn', 'emulate wisun' or 'emulate echonet'\n%s", usage)
 	case "db":
 		return cmdDB(args, stdout)
 	case "export":

@@ -1,0 +1,5 @@
+//go:build unix && !linux
+
+package echonetip
+
+func multicastAllOff(int) error { return nil }
