@@ -1,6 +1,7 @@
 package emul
 
 import (
+	"cmp"
 	"encoding/hex"
 	"fmt"
 	"math/bits"
@@ -52,6 +53,9 @@ func (m *Module) feed(c byte) {
 		return // let the line end and fail
 	}
 	m.in = m.in[:0]
+	if m.cfg.Dialect == BP35C0 && (f[5] == "0" || f[5] == "1") {
+		m.st.side = f[5]
+	}
 	if m.st.echo {
 		m.lines(strings.Join(f, " "))
 	}
@@ -60,7 +64,7 @@ func (m *Module) feed(c byte) {
 
 func (m *Module) side() string {
 	if m.cfg.Dialect == BP35C0 {
-		return " 0"
+		return " " + cmp.Or(m.st.side, "0")
 	}
 	return ""
 }
@@ -236,6 +240,9 @@ func (m *Module) scan(args []string) {
 		m.lines("FAIL ER06")
 		return
 	}
+	if want == 4 {
+		m.st.side = args[3]
+	}
 	m.count(func(s *Stats) { s.Scans++ })
 	m.lines("OK")
 	perCh := m.scale(10 * time.Millisecond * time.Duration(1<<d+1))
@@ -248,7 +255,7 @@ func (m *Module) scan(args []string) {
 				fmt.Sprintf("  Channel:%02X", m.cfg.Channel), "  Channel Page:09",
 				fmt.Sprintf("  Pan ID:%04X", m.cfg.PanID), "  Addr:" + m.coord, "  LQI:E1"}
 			if m.cfg.Dialect == BP35C0 {
-				ls = append(ls, "  Side:0")
+				ls = append(ls, "  Side:"+cmp.Or(m.st.side, "0"))
 			}
 			if id := m.creds(); mode == 2 && len(id) >= 8 {
 				ls = append(ls, "  PairID:"+id[len(id)-8:])

@@ -122,6 +122,9 @@ type state struct {
 	s2, s3  int
 	session bool
 	gen     int // bumps on reset; stale scheduled work is dropped
+	// side is the BP35C0 side last named by SKSCAN or SKSENDTO ("0"
+	// B-route, "1" HAN; "" = 0): events and ERXUDP report it.
+	side string
 }
 
 type scheduled struct {
