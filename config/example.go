@@ -19,7 +19,8 @@ http:
   tls: auto
 
 metering:
-  # Protocol of the legal metrology core: dlt645 or iec62056-21.
+  # Protocol of the legal metrology core: dlt645, iec62056-21 or
+  # echonet-routeb.
   protocol: dlt645
   # Serial device (absolute path).
   port: /dev/ttyS1
@@ -115,7 +116,8 @@ han:
     listen: ":3610"
     # Interfaces to join the multicast group on; [] = the default one.
     interfaces: []
-    # host:port peers also asked by unicast.
+    # host:port peers; when set, discovery asks them by unicast instead
+    # of multicasting.
     peers: []
 
 # Database and secrets (absolute path). The --state flag overrides it.
