@@ -156,11 +156,15 @@ var displayNames = map[Class]string{
 }
 
 // Run discovers, polls every Poll and rediscovers every Rediscover (and on
-// a node's D5 announcement) until ctx is done. Devices are never removed:
-// one that stops answering goes offline.
+// a node's D5 announcement) until ctx is done. While it runs, devices are
+// never removed: one that stops answering goes offline. When it returns,
+// its devices leave the registry: the transport under it is gone, and a
+// bridge over the reopened transport adds them again under the same ids
+// (a registry id has one driver).
 func (b *Bridge) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
+	defer b.release()
 	defer wg.Wait()
 	defer cancel()
 	wg.Add(1)
@@ -214,6 +218,20 @@ func (b *Bridge) discover(ctx context.Context) {
 				b.o.Log.Warn("echonet: object not bridged", "id", id, "err", err)
 			}
 		}
+	}
+}
+
+// release removes the bridge's devices from the registry.
+func (b *Bridge) release() {
+	b.mu.Lock()
+	ids := make([]energy.DeviceID, 0, len(b.objs))
+	for id := range b.objs {
+		ids = append(ids, id)
+	}
+	clear(b.objs)
+	b.mu.Unlock()
+	for _, id := range ids {
+		b.o.Registry.Remove(id)
 	}
 }
 

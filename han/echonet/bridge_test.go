@@ -279,3 +279,47 @@ func TestDeviceID(t *testing.T) {
 		t.Error("bridge without a client")
 	}
 }
+
+// A bridge over a reopened transport takes over the devices of the one
+// that stopped: the registry has one driver per id, so a stopped bridge
+// gives its devices up and the new one adds them again.
+func TestBridgeReplacedAfterTransportLoss(t *testing.T) {
+	n := newFakeNet()
+	gas := NewEOJ(ClassGasMeter, 1)
+	n.addObj(addrA, gas, map[byte][]byte{0xE0: {0, 1, 0xE2, 0x40}})
+	clk := clocktest.New(t0)
+	reg := devices.New()
+	id := DeviceID("wisun", addrA, gas)
+	run := func() (*Bridge, context.CancelFunc, chan error) {
+		// One client per transport session, stopped with its bridge.
+		c := NewClient(n, ClientOptions{Clock: clk, Timeout: 3 * time.Second})
+		b, err := NewBridge(BridgeOptions{Client: c, Transport: "wisun", Registry: reg,
+			Publisher: &fakePub{}, Clock: clk, DiscoverWindow: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		cdone := make(chan struct{})
+		go func() { _ = c.Run(ctx); close(cdone) }()
+		go func() { err := b.Run(ctx); <-cdone; done <- err }()
+		pump(t, n, clk, time.Second, "gas meter bridged", func() bool { _, ok := reg.Device(id); return ok })
+		return b, cancel, done
+	}
+	first, cancel, done := run()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := reg.Device(id); ok {
+		t.Fatal("a stopped bridge left its device in the registry")
+	}
+	second, cancel2, done2 := run()
+	defer func() { cancel2(); <-done2 }()
+	if err := reg.Command(context.Background(), energy.Command{Device: id, Kind: energy.CmdOff}); !errors.Is(err, energy.ErrNotCapable) {
+		t.Errorf("command through the registry: %v", err)
+	}
+	if first == second {
+		t.Fatal("same bridge")
+	}
+}

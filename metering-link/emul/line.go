@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/creack/pty"
+	"github.com/gatewayd-project/gatewayd/internal/ptylink"
 	"golang.org/x/sys/unix"
 
 	"github.com/gatewayd-project/gatewayd/metering-link/serialport"
@@ -82,43 +82,9 @@ func (l *Line) TTY() string {
 }
 
 func (l *Line) connect() error {
-	m, s, err := pty.Open()
+	master, s, err := ptylink.Open(l.path)
 	if err != nil {
-		return fmt.Errorf("emul: open pty: %w", err)
-	}
-	// A pty master is not pollable as opened by creack/pty: re-wrap a
-	// non-blocking duplicate so reads honour deadlines and Close.
-	fd, err := unix.Dup(int(m.Fd()))
-	m.Close()
-	if err != nil {
-		s.Close()
-		return fmt.Errorf("emul: dup pty: %w", err)
-	}
-	unix.CloseOnExec(fd)
-	if err := unix.SetNonblock(fd, true); err != nil {
-		unix.Close(fd)
-		s.Close()
-		return fmt.Errorf("emul: pty nonblock: %w", err)
-	}
-	master := os.NewFile(uintptr(fd), "/dev/ptmx")
-	// Raw mode now, so nothing is echoed or translated before the gateway
-	// opens the slave (and while it reopens it).
-	if err := makeRaw(int(s.Fd())); err != nil {
-		master.Close()
-		s.Close()
-		return err
-	}
-	tmp := l.path + ".tmp"
-	os.Remove(tmp)
-	if err := os.Symlink(s.Name(), tmp); err != nil {
-		master.Close()
-		s.Close()
-		return fmt.Errorf("emul: symlink: %w", err)
-	}
-	if err := os.Rename(tmp, l.path); err != nil {
-		master.Close()
-		s.Close()
-		return fmt.Errorf("emul: symlink: %w", err)
+		return fmt.Errorf("emul: %w", err)
 	}
 	l.mu.Lock()
 	l.master, l.slave = master, s
@@ -126,24 +92,6 @@ func (l *Line) connect() error {
 	l.rxN = 0
 	l.gen++
 	l.mu.Unlock()
-	return nil
-}
-
-func makeRaw(fd int) error {
-	t, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-	if err != nil {
-		return fmt.Errorf("emul: tcgets: %w", err)
-	}
-	t.Iflag &^= unix.IGNBRK | unix.BRKINT | unix.PARMRK | unix.ISTRIP | unix.INLCR | unix.IGNCR | unix.ICRNL | unix.IXON
-	t.Oflag &^= unix.OPOST
-	t.Lflag &^= unix.ECHO | unix.ECHONL | unix.ICANON | unix.ISIG | unix.IEXTEN
-	t.Cflag &^= unix.CSIZE | unix.PARENB
-	t.Cflag |= unix.CS8
-	t.Cc[unix.VMIN] = 1
-	t.Cc[unix.VTIME] = 0
-	if err := unix.IoctlSetTermios(fd, unix.TCSETS, t); err != nil {
-		return fmt.Errorf("emul: tcsets: %w", err)
-	}
 	return nil
 }
 
