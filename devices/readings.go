@@ -21,7 +21,10 @@ const SampleEvery = time.Minute
 // whose driver publishes its own readings give none.
 func (r *Registry) Readings(now time.Time, last map[energy.DeviceID]time.Time) []energy.Reading {
 	var out []energy.Reading
-	for _, d := range r.Devices() {
+	devs := r.Devices()
+	present := make(map[energy.DeviceID]bool, len(devs))
+	for _, d := range devs {
+		present[d.ID] = true
 		st := d.State
 		if d.OwnReadings || !d.Caps.Has(energy.CapMeter) || !st.Online || st.Updated.IsZero() || !st.Updated.After(last[d.ID]) {
 			continue
@@ -34,7 +37,7 @@ func (r *Registry) Readings(now time.Time, last map[energy.DeviceID]time.Time) [
 		)
 	}
 	for id := range last {
-		if _, ok := r.Device(id); !ok {
+		if !present[id] {
 			delete(last, id)
 		}
 	}

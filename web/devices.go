@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -29,13 +30,13 @@ func (s *Server) devices() []deviceJSON {
 	return out
 }
 
+// meterID is the metrology core's device id.
+func meterID(st energy.MeterStatus) string { return cmp.Or(string(st.Device), "meter") }
+
 func (s *Server) meterDevice() deviceJSON {
 	st := s.opts.Meter.MeterStatus()
 	m := meterResponse(st, s.now())
-	id := string(st.Device)
-	if id == "" {
-		id = "meter"
-	}
+	id := meterID(st)
 	d := deviceJSON{
 		ID: id, Name: "Electricity meter", Kind: "meter", Class: "meter",
 		Transport: "serial " + st.Protocol, State: "offline", Legal: true,
@@ -98,11 +99,9 @@ func (s *Server) handleDevices(w http.ResponseWriter, r *http.Request) {
 // GET /api/v1/devices/{id}.
 func (s *Server) handleDevice(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if s.opts.Meter != nil {
-		if m := s.meterDevice(); m.ID == id {
-			s.writeJSON(w, http.StatusOK, m)
-			return
-		}
+	if s.opts.Meter != nil && id == meterID(s.opts.Meter.MeterStatus()) {
+		s.writeJSON(w, http.StatusOK, s.meterDevice())
+		return
 	}
 	if s.opts.Devices != nil {
 		if d, ok := s.opts.Devices.Device(energy.DeviceID(id)); ok {
@@ -126,7 +125,7 @@ type commandJSON struct {
 // demand response, exempt it (PUT /api/v1/dr/devices/{id}).
 func (s *Server) handleDeviceCommand(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if s.opts.Meter != nil && id == s.meterDevice().ID {
+	if s.opts.Meter != nil && id == meterID(s.opts.Meter.MeterStatus()) {
 		fail(w, r, http.StatusConflict, "meter_read_only", "id")
 		return
 	}

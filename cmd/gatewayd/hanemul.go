@@ -20,26 +20,6 @@ import (
 	"github.com/gatewayd-project/gatewayd/internal/loopback"
 )
 
-// wisunNet presents an emulated ECHONET Lite home as the PAN behind an
-// emulated Wi-SUN module.
-type wisunNet struct{ h *echoemul.Home }
-
-func (n wisunNet) Nodes() []wisunemul.Node {
-	var out []wisunemul.Node
-	for _, nd := range n.h.Nodes() {
-		out = append(out, wisunemul.Node{MAC: nd.MAC()})
-	}
-	return out
-}
-
-func (n wisunNet) Deliver(dst, src string, payload []byte) []wisunemul.Datagram {
-	var out []wisunemul.Datagram
-	for _, d := range n.h.Deliver(dst, src, payload) {
-		out = append(out, wisunemul.Datagram{Src: d.Src, Data: d.Data})
-	}
-	return out
-}
-
 // wisunHomeNodes is the Wi-SUN PAN of the demo and `emulate wisun`: the
 // route-B smart meter (coordinator), a gas meter and a water meter.
 // Appliances (air conditioner, water heater, battery) are on IP.
@@ -82,7 +62,7 @@ func ensureWisunCredentials(dir string) (id, pw string, err error) {
 
 // startWisunEmulator starts an emulated module with home behind it.
 func startWisunEmulator(cfg wisunemul.Config, home *echoemul.Home) (*wisunemul.Module, error) {
-	cfg.Network = wisunNet{home}
+	cfg.Network = wisunemul.EchonetHome(home)
 	return wisunemul.New(cfg)
 }
 

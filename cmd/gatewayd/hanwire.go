@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/gatewayd-project/gatewayd/config"
@@ -41,11 +42,14 @@ func wisunDialect(s string) wisun.Dialect {
 // until ctx ends: the port is (re)opened with backoff, so a module
 // plugged in later or reset is picked up without a restart.
 type hanWisun struct {
-	g       *gateway
-	cfg     config.WiSUN
-	id, pw  string
-	log     *slog.Logger
-	bridges chan *echonet.Bridge
+	g      *gateway
+	cfg    config.WiSUN
+	id, pw string
+	log    *slog.Logger
+	// br is the current session's bridge (nil between sessions): the
+	// store asks it where counters wrap through one registered function.
+	mu sync.Mutex
+	br *echonet.Bridge
 	// tune adjusts the module config (tests: scaled-down timeouts).
 	tune func(*wisun.Config)
 	// poll is the bridge's poll interval (0: the bridge's default).
@@ -62,8 +66,19 @@ func newHANWisun(g *gateway, tune func(*wisun.Config), poll time.Duration) (*han
 	if err != nil {
 		return nil, fmt.Errorf("han.wisun: %w", err)
 	}
-	return &hanWisun{g: g, cfg: w, id: id, pw: pw, log: g.log.With("sub", "wisun"), tune: tune, poll: poll,
-		bridges: make(chan *echonet.Bridge, 1)}, nil
+	h := &hanWisun{g: g, cfg: w, id: id, pw: pw, log: g.log.With("sub", "wisun"), tune: tune, poll: poll}
+	g.addWrap(h.wrap)
+	return h, nil
+}
+
+func (h *hanWisun) wrap(id energy.DeviceID, q energy.Quantity) (energy.Decimal, bool) {
+	h.mu.Lock()
+	br := h.br
+	h.mu.Unlock()
+	if br == nil {
+		return energy.Decimal{}, false
+	}
+	return br.Wrap(id, q)
 }
 
 func (h *hanWisun) run(ctx context.Context) error {
@@ -120,7 +135,14 @@ func (h *hanWisun) session(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	h.g.addWrap(br.Wrap)
+	h.mu.Lock()
+	h.br = br
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		h.br = nil
+		h.mu.Unlock()
+	}()
 	errc := make(chan error, 3)
 	go func() { errc <- mod.Run(sctx) }()
 	go func() { errc <- cli.Run(sctx) }()
@@ -168,11 +190,11 @@ func (g *gateway) addWrap(f func(energy.DeviceID, energy.Quantity) (energy.Decim
 // wrapOf is the store's Wrap: the meter's registers, then the HAN
 // bridges' counters.
 func (g *gateway) wrapOf(d energy.DeviceID, q energy.Quantity) (energy.Decimal, bool) {
-	if d == "meter" {
-		if w, ok := g.legalWrap(); ok && len(q) > 7 && q[:7] == "energy_" {
-			return w, true
+	if w, ok := meterWrap(d, q); ok {
+		if lw, ok := g.legalWrap(); ok {
+			return lw, true // known only at run time (route B: D7 and E1)
 		}
-		return meterWrap(d, q)
+		return w, true
 	}
 	g.hanMu.Lock()
 	fs := g.wraps

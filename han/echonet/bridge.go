@@ -221,17 +221,21 @@ func (b *Bridge) discover(ctx context.Context) {
 	}
 }
 
-// release removes the bridge's devices from the registry.
+// release removes the bridge's devices from the registry and withdraws
+// its unreachable reports (a device no longer bridged is not "down").
 func (b *Bridge) release() {
 	b.mu.Lock()
-	ids := make([]energy.DeviceID, 0, len(b.objs))
-	for id := range b.objs {
-		ids = append(ids, id)
+	objs := make([]*object, 0, len(b.objs))
+	for _, o := range b.objs {
+		objs = append(objs, o)
 	}
 	clear(b.objs)
 	b.mu.Unlock()
-	for _, id := range ids {
-		b.o.Registry.Remove(id)
+	for _, o := range objs {
+		b.o.Registry.Remove(o.id)
+		if o.down && b.o.Unreachable != nil {
+			b.o.Unreachable(o.id, false)
+		}
 	}
 }
 

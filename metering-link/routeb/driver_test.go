@@ -20,24 +20,6 @@ const (
 	testPW = "0123456789AB"
 )
 
-type homeNet struct{ h *echoemul.Home }
-
-func (n homeNet) Nodes() []wisunemul.Node {
-	var out []wisunemul.Node
-	for _, nd := range n.h.Nodes() {
-		out = append(out, wisunemul.Node{MAC: nd.MAC()})
-	}
-	return out
-}
-
-func (n homeNet) Deliver(dst, src string, p []byte) []wisunemul.Datagram {
-	var out []wisunemul.Datagram
-	for _, d := range n.h.Deliver(dst, src, p) {
-		out = append(out, wisunemul.Datagram{Src: d.Src, Data: d.Data})
-	}
-	return out
-}
-
 type pub struct {
 	mu sync.Mutex
 	rs []energy.Reading
@@ -74,7 +56,7 @@ func TestRouteBLegalReadings(t *testing.T) {
 			}
 			link := filepath.Join(t.TempDir(), "wisun.tty")
 			mod, err := wisunemul.New(wisunemul.Config{Link: link, Dialect: dialect, ID: testID, Password: testPW,
-				Network: homeNet{home}, Clock: clk, TimeScale: 0.005})
+				Network: wisunemul.EchonetHome(home), Clock: clk, TimeScale: 0.005})
 			if err != nil {
 				t.Fatal(err)
 			}
