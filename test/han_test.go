@@ -155,3 +155,32 @@ metering:
 	gw.stop()
 	em.stop()
 }
+
+// The module's faults, set by flags of the real emulator: the session
+// times out (EVENT 28) every 2 s between garbage lines; the gateway joins
+// again each time and legal readings keep arriving.
+func TestRouteBRecoversFromModuleFaults(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "wisun.tty")
+	creds := filepath.Join(dir, "state", "routeb")
+	em := start(t, "emulate", "wisun", "--link", link, "--dialect", "bp35c0", "--credentials", creds, "--time-scale", "0.01",
+		"--event28-every", "2s", "--garbage")
+	em.waitOutput(`wisun bp35c0 on (\S+)`, 10*time.Second)
+	gw := startGateway(t, dir, fmt.Sprintf(`http:
+  listen: 127.0.0.1:0
+  tls: off
+metering:
+  protocol: echonet-routeb
+  port: %s
+`, link))
+	waitUntil(t, "three joins (two after EVENT 28)", 20*time.Second, func() bool {
+		return strings.Count(gw.output(), "wisun joined") >= 3
+	})
+	var m meterJSON
+	waitUntil(t, "a fresh legal reading after the re-joins", 10*time.Second, func() bool {
+		m = meterJSON{}
+		return gw.get("/api/v1/meter", true, &m) == 200 && m.PowerW != nil && !m.Stale
+	})
+	gw.stop()
+	em.stop()
+}

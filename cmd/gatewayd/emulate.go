@@ -89,18 +89,7 @@ func cmdEmulateMeter(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprintf(stdout, "control http://%s\n", ln.Addr())
 	}
 	if *disconnectEvery > 0 {
-		go func() {
-			t := time.NewTicker(*disconnectEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					m.Disconnect(*disconnectFor)
-				}
-			}
-		}()
+		go every(ctx, *disconnectEvery, func() { m.Disconnect(*disconnectFor) })
 	}
 	c := m.Config()
 	fmt.Fprintf(stdout, "meter %s (%s, %d baud) on %s -> %s\n", c.Address, c.Protocol, c.Baud, c.Link, m.Line.TTY())

@@ -10,7 +10,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gatewayd-project/gatewayd/energy"
 	"github.com/gatewayd-project/gatewayd/han/echonet"
@@ -77,11 +79,23 @@ func cmdEmulateWisun(ctx context.Context, args []string, stdout, stderr io.Write
 	scale := fs.Float64("time-scale", 0.05, "multiplies the module's realistic scan/join/reply delays")
 	seed := fs.Uint64("seed", 1, "device behaviour seed")
 	level := fs.String("log-level", "info", "debug, info, warn, error")
+	garbage := fs.Bool("garbage", false, "fault: junk lines between replies")
+	slow := fs.Duration("slow", 0, "fault: delay every reply by this much")
+	drop := fs.Bool("drop-replies", false, "fault: the devices' replies (ERXUDP) never arrive")
+	getSNA := fs.String("get-sna", "", "fault: comma-separated node indexes that answer every Get with Get_SNA")
+	resetEvery := fs.Duration("reset-every", 0, "fault: the module resets (forgets its session) periodically")
+	ev24Every := fs.Duration("event24-every", 0, "fault: PANA fails (EVENT 24) periodically")
+	ev28Every := fs.Duration("event28-every", 0, "fault: the session times out (EVENT 28) periodically")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *link == "" {
 		return usageErr("emulate wisun: --link is required")
+	}
+	for _, d := range []time.Duration{*slow, *resetEvery, *ev24Every, *ev28Every} {
+		if d < 0 {
+			return usageErr("emulate wisun: fault durations must not be negative")
+		}
 	}
 	switch *dialect {
 	case "bp35a1", "bp35c0", "rl7023":
@@ -101,7 +115,17 @@ func cmdEmulateWisun(ctx context.Context, args []string, stdout, stderr io.Write
 		return fmt.Errorf("emulate wisun: credentials: %w", err)
 	}
 	clock := energy.SystemClock{}
-	home, err := echoemul.NewHome(clock, echoemul.Options{Nodes: wisunHomeNodes(*all), Seed: *seed})
+	faults := map[int]echoemul.Faults{}
+	if *getSNA != "" {
+		for _, f := range strings.Split(*getSNA, ",") {
+			i, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || i < 0 || i >= len(wisunHomeNodes(*all)) {
+				return usageErr("emulate wisun: --get-sna: %q is not a node index", f)
+			}
+			faults[i] = echoemul.Faults{GetSNA: true}
+		}
+	}
+	home, err := echoemul.NewHome(clock, echoemul.Options{Nodes: wisunHomeNodes(*all), Seed: *seed, Faults: faults})
 	if err != nil {
 		return err
 	}
@@ -109,6 +133,18 @@ func cmdEmulateWisun(ctx context.Context, args []string, stdout, stderr io.Write
 		Clock: clock, Log: log, TimeScale: *scale, Seed: *seed}, home)
 	if err != nil {
 		return usageErr("emulate wisun: %v", err)
+	}
+	f := m.Faults()
+	f.SetGarbageLines(*garbage)
+	f.SetSlowReplies(*slow)
+	f.SetDropReplies(*drop)
+	for _, p := range []struct {
+		every time.Duration
+		fire  func()
+	}{{*resetEvery, f.ResetModule}, {*ev24Every, f.Event24}, {*ev28Every, f.Event28}} {
+		if p.every > 0 {
+			go every(ctx, p.every, p.fire)
+		}
 	}
 	abs, _ := filepath.Abs(*creds)
 	fmt.Fprintf(stdout, "wisun %s on %s credentials=%s nodes=%d\n", *dialect, *link, abs, len(home.Nodes()))
@@ -159,4 +195,18 @@ func cmdEmulateEchonet(ctx context.Context, args []string, stdout, stderr io.Wri
 	<-ctx.Done()
 	srv.Wait()
 	return nil
+}
+
+// every calls f every d until ctx ends.
+func every(ctx context.Context, d time.Duration, f func()) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f()
+		}
+	}
 }
