@@ -323,3 +323,55 @@ func TestBridgeReplacedAfterTransportLoss(t *testing.T) {
 		t.Fatal("same bridge")
 	}
 }
+
+// A stopped bridge withdraws the unreachable reports of its devices: a
+// device no longer bridged must not hold a health condition for good.
+func TestBridgeReleaseWithdrawsUnreachable(t *testing.T) {
+	n := newFakeNet()
+	gas, water := NewEOJ(ClassGasMeter, 1), NewEOJ(ClassWaterFlowMeter, 1)
+	const addrC Addr = "FE80:0000:0000:0000:021D:1290:1234:0002"
+	n.addObj(addrA, gas, map[byte][]byte{0xE0: {0, 1, 0xE2, 0x40}})
+	n.addObj(addrC, water, map[byte][]byte{0xE0: {0, 0, 0x30, 0x39}, 0xE1: {0x03}})
+	clk := clocktest.New(t0)
+	reg := devices.New()
+	var mu sync.Mutex
+	down := map[energy.DeviceID]bool{}
+	c := NewClient(n, ClientOptions{Clock: clk, Timeout: 3 * time.Second})
+	b, err := NewBridge(BridgeOptions{Client: c, Transport: "wisun", Registry: reg, Publisher: &fakePub{},
+		Clock: clk, DiscoverWindow: time.Second, Unreachable: func(id energy.DeviceID, d bool) {
+			mu.Lock()
+			down[id] = d
+			mu.Unlock()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	cdone := make(chan struct{})
+	go func() { _ = c.Run(ctx); close(cdone) }()
+	go func() { err := b.Run(ctx); <-cdone; done <- err }()
+	gasID, waterID := DeviceID("wisun", addrA, gas), DeviceID("wisun", addrC, water)
+	pump(t, n, clk, time.Second, "both bridged", func() bool { return len(reg.Devices()) == 2 })
+	n.setSilent(addrA, true)
+	isDown := func(id energy.DeviceID) bool { mu.Lock(); defer mu.Unlock(); return down[id] }
+	pump(t, n, clk, time.Second, "gas meter unreachable", func() bool { return isDown(gasID) })
+	if isDown(waterID) {
+		t.Fatal("water meter reported unreachable while it answers")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if d, ok := down[gasID]; !ok || d {
+		t.Errorf("gas meter unreachable report not withdrawn on release: %v %v", d, ok)
+	}
+	if d := down[waterID]; d {
+		t.Error("water meter reported unreachable on release")
+	}
+	if len(reg.Devices()) != 0 {
+		t.Errorf("devices left after release: %v", reg.Devices())
+	}
+}
