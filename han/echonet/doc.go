@@ -58,4 +58,22 @@
 //     offline and is never removed automatically.
 //   - EA/EB fixed-time records are read on the meter's wall clock in
 //     BridgeOptions.Location (Japanese meters keep JST).
+//
+// # Decisions
+//
+//   - Readings are polled, not waited for: the bridge reads each object's
+//     [PollEPCs] every BridgeOptions.Poll (default 10 s in the daemon,
+//     minutes at most), and an INF or INFC an object sends on its own
+//     (e.g. a meter's half-hourly EA/EB) updates the values at once. No
+//     device depends on INFs arriving: meters that never push (and INFs
+//     lost on a lossy Wi-SUN link) still give fresh readings. For the same
+//     reason the emulators answer requests and do not push EA/EB.
+//   - No history back-fill for HAN devices: a gap in a gas or water
+//     meter's series after a link loss stays a gap; the counter itself is
+//     cumulative, so consumption across the gap is still right (the
+//     difference of the counters on both sides). The legal route-B meter
+//     does back-fill (metering-link/routeb: E5 then E2/E4, up to 7 days),
+//     because its series is the household's bill. The gas and water
+//     meters' E2 (past 24 h at 30 min) has no documented anchor time in
+//     our sources, and a wrong anchor would shift history by half-hours.
 package echonet
