@@ -99,11 +99,11 @@ func TestAccessoryDatabaseMatchesDevices(t *testing.T) {
 		t.Fatal("the gas meter got an aid")
 	}
 	wants := map[uint64]want{
-		AIDBridge:    {service: service.TypeAccessoryInformation},
-		AIDGridEvent: {service: service.TypeContactSensor, chars: map[string]any{characteristic.TypeContactSensorState: float64(characteristic.ContactSensorStateContactNotDetected)}},
-		AIDOptOut:    {service: service.TypeSwitch, chars: map[string]any{characteristic.TypeOn: false}},
-		AIDMeter:     {service: TypeEveConsumption, chars: map[string]any{TypeEvePower: 4321.0, TypeEveEnergy: 9876.543}},
-		acID["plug"]: {service: service.TypeOutlet, chars: map[string]any{characteristic.TypeOn: true, characteristic.TypeOutletInUse: true, TypeEvePower: 2950.0, TypeEveEnergy: 123.456}},
+		AIDBridge:     {service: service.TypeAccessoryInformation},
+		AIDGridEvent:  {service: service.TypeContactSensor, chars: map[string]any{characteristic.TypeContactSensorState: float64(characteristic.ContactSensorStateContactNotDetected)}},
+		AIDOptOut:     {service: service.TypeSwitch, chars: map[string]any{characteristic.TypeOn: false}},
+		AIDMeter:      {service: TypeEveConsumption, chars: map[string]any{TypeEvePower: 4321.0, TypeEveEnergy: 9876.543}},
+		acID["plug"]:  {service: service.TypeOutlet, chars: map[string]any{characteristic.TypeOn: true, characteristic.TypeOutletInUse: true, TypeEvePower: 2950.0, TypeEveEnergy: 123.456}},
 		acID["relay"]: {service: service.TypeSwitch, chars: map[string]any{characteristic.TypeOn: false}},
 		acID["ac"]: {service: service.TypeThermostat, chars: map[string]any{characteristic.TypeCurrentTemperature: 26.5, characteristic.TypeTargetTemperature: 24.0,
 			characteristic.TypeTargetHeatingCoolingState: 0.0}},
