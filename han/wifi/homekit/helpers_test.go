@@ -1,6 +1,8 @@
 package homekit
 
 import (
+	"github.com/brutella/hap"
+
 	"context"
 	"sync"
 	"time"
@@ -87,4 +89,37 @@ func (m fakeMeter) MeterStatus() energy.MeterStatus {
 		energy.Power:        {Value: energy.D(m.w, 0)},
 		energy.ImportEnergy: {Value: energy.D(m.wh, 0)},
 	}}
+}
+
+// lockedStore makes hap's memStore (a bare map) safe for the server's
+// goroutines; the gateway's bbolt store is safe by itself.
+type lockedStore struct {
+	mu sync.Mutex
+	s  hap.Store
+}
+
+func newStore() *lockedStore { return &lockedStore{s: hap.NewMemStore()} }
+
+func (l *lockedStore) Set(k string, v []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.s.Set(k, v)
+}
+
+func (l *lockedStore) Get(k string) ([]byte, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.s.Get(k)
+}
+
+func (l *lockedStore) Delete(k string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.s.Delete(k)
+}
+
+func (l *lockedStore) KeysWithSuffix(s string) ([]string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.s.KeysWithSuffix(s)
 }

@@ -109,7 +109,7 @@ func TestHAPServerAnnouncesAndPairs(t *testing.T) {
 		return
 	}
 	reg, _ := home(devPlug, devRelay)
-	st := hap.NewMemStore()
+	st := newStore()
 	b := newTestBridge(t, reg, Options{Store: st, Name: "Test Gateway", Addr: "127.0.0.1:0", Watch: reg.Watch,
 		Debounce: 50 * time.Millisecond, Refresh: 200 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())

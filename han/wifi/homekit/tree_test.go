@@ -51,7 +51,7 @@ func newTestBridge(t *testing.T, reg Registry, o Options) *Bridge {
 	t.Helper()
 	o.Registry = reg
 	if o.Store == nil {
-		o.Store = hap.NewMemStore()
+		o.Store = newStore()
 	}
 	b, err := New(o)
 	if err != nil {
