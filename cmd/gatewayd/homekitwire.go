@@ -8,8 +8,8 @@ import (
 	"strconv"
 
 	"github.com/gatewayd-project/gatewayd/dr"
-	"github.com/gatewayd-project/gatewayd/han/wifi/homekit"
 	"github.com/gatewayd-project/gatewayd/dr/openadr"
+	"github.com/gatewayd-project/gatewayd/han/wifi/homekit"
 	"github.com/gatewayd-project/gatewayd/storage"
 )
 
