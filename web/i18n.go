@@ -61,21 +61,24 @@ var messages = map[string]message{
 	"bad_format":     {"format must be csv or json, not %q", "format 必须是 csv 或 json，而不是 %q"},
 	"too_long":       {"%s is too long", "%s 过长"},
 	// tariff and DR
-	"no_tariff":           {"no tariff is configured", "尚未配置电价"},
-	"no_data":             {"no meter readings are stored for this range yet", "此时间范围内尚无电表读数"},
-	"invalid_tariff":      {"the tariff has %d problem(s); nothing was changed", "电价配置有 %d 个问题，未做任何更改"},
-	"dr_unavailable":      {"the demand-response engine is not active on this gateway", "本网关未启用需求响应引擎"},
+	"no_tariff":        {"no tariff is configured", "尚未配置电价"},
+	"no_data":          {"no meter readings are stored for this range yet", "此时间范围内尚无电表读数"},
+	"invalid_tariff":   {"the tariff has %d problem(s); nothing was changed", "电价配置有 %d 个问题，未做任何更改"},
+	"dr_unavailable":   {"the demand-response engine is not active on this gateway", "本网关未启用需求响应引擎"},
+
+	// HomeKit.
 	"homekit_unavailable": {"HomeKit is not available on this gateway", "本网关不支持 HomeKit"},
-	"dr_not_found":        {"no DR event or device %q", "没有需求响应事件或设备 %q"},
-	"device_not_found":    {"no device %q", "没有设备 %q"},
-	"bad_limit":           {"limit_w: %s", "limit_w：%s"},
-	"bad_command":         {"kind must be on, off, limit or normal, not %q", "kind 必须是 on、off、limit 或 normal，而不是 %q"},
-	"not_capable":         {"device %q cannot do %q", "设备 %q 不支持 %q"},
-	"device_offline":      {"device %q is offline", "设备 %q 离线"},
-	"command_failed":      {"device %q did not carry out the command; see the events log", "设备 %q 未执行该命令；请查看事件日志"},
-	"meter_read_only":     {"the electricity meter is read-only", "电能表为只读"},
-	"dr_conflict":         {"not possible now: %s", "当前无法执行：%s"},
-	"bad_boost":           {"boost_minutes must be 0 to %d", "boost_minutes 必须在 0 到 %d 之间"},
+
+	"dr_not_found":     {"no DR event or device %q", "没有需求响应事件或设备 %q"},
+	"device_not_found": {"no device %q", "没有设备 %q"},
+	"bad_limit":        {"limit_w: %s", "limit_w：%s"},
+	"bad_command":      {"kind must be on, off, limit or normal, not %q", "kind 必须是 on、off、limit 或 normal，而不是 %q"},
+	"not_capable":      {"device %q cannot do %q", "设备 %q 不支持 %q"},
+	"device_offline":   {"device %q is offline", "设备 %q 离线"},
+	"command_failed":   {"device %q did not carry out the command; see the events log", "设备 %q 未执行该命令；请查看事件日志"},
+	"meter_read_only":  {"the electricity meter is read-only", "电能表为只读"},
+	"dr_conflict":      {"not possible now: %s", "当前无法执行：%s"},
+	"bad_boost":        {"boost_minutes must be 0 to %d", "boost_minutes 必须在 0 到 %d 之间"},
 }
 
 // lang picks the response language from Accept-Language: zh-CN for any
