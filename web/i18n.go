@@ -65,10 +65,6 @@ var messages = map[string]message{
 	"no_data":          {"no meter readings are stored for this range yet", "此时间范围内尚无电表读数"},
 	"invalid_tariff":   {"the tariff has %d problem(s); nothing was changed", "电价配置有 %d 个问题，未做任何更改"},
 	"dr_unavailable":   {"the demand-response engine is not active on this gateway", "本网关未启用需求响应引擎"},
-
-	// HomeKit.
-	"homekit_unavailable": {"HomeKit is not available on this gateway", "本网关不支持 HomeKit"},
-
 	"dr_not_found":     {"no DR event or device %q", "没有需求响应事件或设备 %q"},
 	"device_not_found": {"no device %q", "没有设备 %q"},
 	"bad_limit":        {"limit_w: %s", "limit_w：%s"},
@@ -79,6 +75,9 @@ var messages = map[string]message{
 	"meter_read_only":  {"the electricity meter is read-only", "电能表为只读"},
 	"dr_conflict":      {"not possible now: %s", "当前无法执行：%s"},
 	"bad_boost":        {"boost_minutes must be 0 to %d", "boost_minutes 必须在 0 到 %d 之间"},
+
+	// HomeKit
+	"homekit_unavailable": {"HomeKit is not available on this gateway", "本网关不支持 HomeKit"},
 }
 
 // lang picks the response language from Accept-Language: zh-CN for any
