@@ -42,6 +42,7 @@ type Config struct {
 	Storage  Storage  `yaml:"storage"`
 	DR       DR       `yaml:"dr"`
 	HAN      HAN      `yaml:"han"`
+	HomeKit  HomeKit  `yaml:"homekit"`
 	// StateDir holds the database and secrets. Default /var/lib/gatewayd;
 	// the CLI flag --state overrides it.
 	StateDir string `yaml:"state_dir"`
@@ -137,6 +138,17 @@ type EchonetIP struct {
 	// Peers are host:port addresses asked by unicast too (appliances
 	// that miss multicast, emulators).
 	Peers []string `yaml:"peers"`
+}
+
+// HomeKit is homekit: the Apple Home bridge (HAP over IP, announced as
+// _hap._tcp by mDNS on every multicast interface). Its setup code is made
+// on first start and kept in the database; there is no default code.
+type HomeKit struct {
+	Enabled bool `yaml:"enabled"`
+	// Name is the bridge's name in the Home app. Default "gatewayd".
+	Name string `yaml:"name"`
+	// Port is the HAP TCP port (0: a free one). Default 51826.
+	Port int `yaml:"port"`
 }
 
 // Storage configures the history database.
@@ -270,6 +282,7 @@ func Default() Config {
 			WiSUN:     WiSUN{Dialect: DialectAuto, Role: "han"},
 			EchonetIP: EchonetIP{Listen: ":3610", Interfaces: []string{}, Peers: []string{}},
 		},
+		HomeKit:  HomeKit{Name: "gatewayd", Port: 51826},
 		StateDir: "/var/lib/gatewayd",
 	}
 }

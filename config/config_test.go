@@ -222,6 +222,7 @@ state_dir: /tmp/gw
 				VENName: "gw-4711", Poll: time.Minute, Version: "3.1"},
 			Loads: []DRLoad{{Device: "sim-ev", Class: ClassCurtailable, Priority: 2, CurtailW: 1400, MinOn: 5 * time.Minute}}},
 		HAN:      Default().HAN,
+		HomeKit:  Default().HomeKit,
 		StateDir: "/tmp/gw",
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -435,5 +436,17 @@ func TestDRValidation(t *testing.T) {
 	}
 	if _, err := Parse("g.yaml", []byte("dr: {vtn: {url: 'http://127.0.0.1:9000', ven_name: gw}}")); err != nil {
 		t.Errorf("loopback http VTN refused: %v", err)
+	}
+}
+
+func TestHomeKitConfig(t *testing.T) {
+	c, err := Parse("x", []byte("homekit:\n  enabled: true\n  name: Home Hub\n  port: 0\n"))
+	if err != nil || !c.HomeKit.Enabled || c.HomeKit.Name != "Home Hub" || c.HomeKit.Port != 0 {
+		t.Fatalf("%+v %v", c.HomeKit, err)
+	}
+	for _, bad := range []string{"homekit:\n  port: 70000\n", "homekit:\n  name: a.b\n", "homekit:\n  name: \"\"\n", "homekit:\n  pin: 12345678\n"} {
+		if _, err := Parse("x", []byte(bad)); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }

@@ -120,6 +120,15 @@ han:
     # of multicasting.
     peers: []
 
+homekit:
+  # Apple Home bridge; announces _hap._tcp by mDNS on the LAN. The setup
+  # code is made on first start: gatewayd homekit code --state DIR shows it.
+  enabled: false
+  # The bridge's name in the Home app.
+  name: gatewayd
+  # HAP TCP port (0 = any free port).
+  port: 51826
+
 # Database and secrets (absolute path). The --state flag overrides it.
 state_dir: /var/lib/gatewayd
 `

@@ -108,6 +108,7 @@ func validate(c *Config, file string, lines map[string]int) []*Error {
 
 	validateDR(&c.DR, fail)
 	validateHAN(c, fail)
+	validateHomeKit(c.HomeKit, fail)
 
 	if !path.IsAbs(c.StateDir) {
 		fail("state_dir", "must be an absolute path, not %q", c.StateDir)
@@ -271,5 +272,14 @@ func validateHAN(c *Config, fail func(key, format string, args ...any)) {
 		if name == "" || len(name) > 15 {
 			fail(fmt.Sprintf("han.echonet_ip.interfaces[%d]", i), "must be an interface name, not %q", name)
 		}
+	}
+}
+
+func validateHomeKit(h HomeKit, fail func(key, format string, args ...any)) {
+	if h.Name == "" || len(h.Name) > 64 || strings.ContainsAny(h.Name, ".\x00") {
+		fail("homekit.name", "must be 1 to 64 characters without dots, not %q", h.Name)
+	}
+	if h.Port < 0 || h.Port > 65535 {
+		fail("homekit.port", "must be 0 (any free port) to 65535, not %d", h.Port)
 	}
 }

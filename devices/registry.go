@@ -46,6 +46,8 @@ type Registry struct {
 	mu      sync.Mutex
 	devs    map[energy.DeviceID]*entry
 	changed chan struct{}
+	// watchers are the extra subscribers of Watch.
+	watchers map[chan struct{}]struct{}
 }
 
 // New returns an empty registry.
@@ -103,6 +105,30 @@ func (r *Registry) notify() {
 	select {
 	case r.changed <- struct{}{}:
 	default:
+	}
+	for ch := range r.watchers {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Watch is Changed for a further consumer (Changed has one, the DR
+// engine): its own channel, signalled on the same changes; stop ends the
+// subscription.
+func (r *Registry) Watch() (ch <-chan struct{}, stop func()) {
+	c := make(chan struct{}, 1)
+	r.mu.Lock()
+	if r.watchers == nil {
+		r.watchers = map[chan struct{}]struct{}{}
+	}
+	r.watchers[c] = struct{}{}
+	r.mu.Unlock()
+	return c, func() {
+		r.mu.Lock()
+		delete(r.watchers, c)
+		r.mu.Unlock()
 	}
 }
 

@@ -81,3 +81,32 @@ func TestCommandTimeout(t *testing.T) {
 		t.Fatalf("slow driver: %v", err)
 	}
 }
+
+func TestWatchIsIndependentOfChanged(t *testing.T) {
+	r := New()
+	w1, stop1 := r.Watch()
+	w2, stop2 := r.Watch()
+	defer stop2()
+	if err := r.Add(energy.DeviceInfo{ID: "a"}, &recDriver{}); err != nil {
+		t.Fatal(err)
+	}
+	for i, ch := range []<-chan struct{}{r.Changed(), w1, w2} {
+		select {
+		case <-ch:
+		default:
+			t.Fatalf("subscriber %d not signalled", i)
+		}
+	}
+	stop1()
+	r.Remove("a")
+	select {
+	case <-w1:
+		t.Fatal("stopped watcher signalled")
+	default:
+	}
+	select {
+	case <-w2:
+	default:
+		t.Fatal("watcher 2 not signalled on remove")
+	}
+}

@@ -75,6 +75,9 @@ var messages = map[string]message{
 	"meter_read_only":  {"the electricity meter is read-only", "电能表为只读"},
 	"dr_conflict":      {"not possible now: %s", "当前无法执行：%s"},
 	"bad_boost":        {"boost_minutes must be 0 to %d", "boost_minutes 必须在 0 到 %d 之间"},
+
+	// HomeKit
+	"homekit_unavailable": {"HomeKit is not available on this gateway", "本网关不支持 HomeKit"},
 }
 
 // lang picks the response language from Accept-Language: zh-CN for any

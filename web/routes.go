@@ -74,6 +74,8 @@ func (s *Server) routeTable() []route {
 		{"GET", "/api/v1/dr/status", permRead, s.handleDRStatus},
 		{"PUT", "/api/v1/dr/devices/{id}", permControl, s.handleDROverride},
 
+		{"GET", "/api/v1/homekit", permAdmin, s.handleHomeKit},
+
 		{"GET", "/api/v1/users", permAdmin, s.handleUsersList},
 		{"POST", "/api/v1/users", permAdmin, s.handleUsersAdd},
 		{"PUT", "/api/v1/users/{name}", permAdmin, s.handleUsersUpdate},

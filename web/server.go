@@ -84,6 +84,9 @@ type Options struct {
 	// Latest returns a device's newest readings (all quantities) for
 	// /api/v1/devices; nil shows the registry's power and energy only.
 	Latest func(energy.DeviceID) []energy.Reading
+	// HomeKit returns the HomeKit bridge's state with its setup code for
+	// GET /api/v1/homekit (admins only); nil answers 503.
+	HomeKit func() any
 }
 
 // DeviceService is the device registry as the API sees it.

@@ -180,6 +180,11 @@ func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts ga
 		g.store.Close()
 		return nil, err
 	}
+	homekitStatus, err := g.setupHomeKit()
+	if err != nil {
+		g.store.Close()
+		return nil, err
+	}
 	assets := ui.Assets()
 	if gopts.uiDir != "" {
 		assets = os.DirFS(gopts.uiDir)
@@ -192,6 +197,7 @@ func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts ga
 		Now: clock.Now, History: g.store, Log: g.store, UI: assets,
 		Backup: g.store.Backup, System: g.system, Tariff: tariffs,
 		DR: webDR{g.drw.svc}, Devices: g.reg, Latest: g.bus.SubscribeLatest().Device,
+		HomeKit: homekitStatus,
 	})
 	g.health.OnChange(func(code string, active bool) {
 		log.Info("health", "condition", code, "active", active)

@@ -59,6 +59,7 @@ const usage = `usage:
   gatewayd db check --state DIR
   gatewayd db compact --state DIR            (offline)
   gatewayd db backup FILE --state DIR        (online through the running daemon, else direct)
+  gatewayd homekit code --state DIR          (the HomeKit setup code and QR payload; offline)
   gatewayd version
 `
 
@@ -118,6 +119,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, started t
 			return cmdEmulateEchonet(ctx, args[1:], stdout, stderr)
 		}
 		return usageErr("emulate: want 'emulate meter', 'emulate vtn', 'emulate wisun' or 'emulate echonet'\n%s", usage)
+	case "homekit":
+		if len(args) == 0 || args[0] != "code" {
+			return usageErr("homekit: want 'homekit code'\n%s", usage)
+		}
+		return cmdHomeKitCode(args[1:], stdout)
 	case "db":
 		return cmdDB(args, stdout)
 	case "export":

@@ -562,3 +562,32 @@ test('login lockout: the localised message with the retry time', async () => {
   assert.deepEqual(errors, []);
   await ctx.close();
 });
+
+test('HomeKit: the setup code in the settings for admins only', async () => {
+  const { ctx, page, errors } = await open({ state: adminState });
+  await gotoPage(page, 'settings');
+  await page.waitForSelector('#homekit-code');
+  const code = (await page.textContent('#homekit-code')).trim();
+  assert.match(code, /^\d{3}-\d{2}-\d{3}$/);
+  assert.notEqual(code, '001-02-003', "hap's default code");
+  const api = await apiCall(page, 'GET', '/homekit');
+  assert.equal(api.status, 200);
+  assert.equal(api.json.code, code);
+  // The demo keeps the bridge off (no mDNS on the host's interfaces).
+  assert.equal(api.json.enabled, false);
+  assert.match(await page.textContent('#homekit-state'), /Off/);
+  const uri = (await page.textContent('#homekit-uri')).trim();
+  assert.equal(uri, api.json.setup_uri);
+  assert.match(uri, /^X-HM:\/\/[0-9A-Z]{13}$/);
+  await page.locator('#settings-homekit').screenshot({ path: join(artifacts, 'homekit-desktop.png') });
+  assert.deepEqual(errors, []);
+  await ctx.close();
+
+  const v = await open({ state: viewerState });
+  await gotoPage(v.page, 'settings');
+  await v.page.waitForSelector('#settings-system dl');
+  assert.equal(await v.page.locator('#settings-homekit').count(), 0, 'a viewer sees the HomeKit card');
+  assert.equal((await apiCall(v.page, 'GET', '/homekit')).status, 403);
+  assert.deepEqual(v.errors, []);
+  await v.ctx.close();
+});

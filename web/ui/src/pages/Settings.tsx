@@ -25,6 +25,7 @@ import { isAdmin, session } from '../session';
 import { useStore } from '../store';
 import type { SystemInfo, TariffDoc, TariffProblem, Token, User } from '../types';
 import { MIN_PASSWORD } from './Auth';
+import { HomeKitCard } from './HomeKit';
 
 const val = (e: Event) => (e.currentTarget as HTMLInputElement).value;
 
@@ -605,6 +606,7 @@ export function Settings() {
         {admin && <UsersCard me={me} />}
         {admin && <TokensCard />}
         {admin && <TariffCard />}
+        {admin && <HomeKitCard />}
         <SystemCard admin={admin} />
       </div>
     </div>
