@@ -61,6 +61,7 @@ func (g *gateway) setupHomeKit() (func() any, error) {
 	if g.drw != nil && g.drw.svc != nil {
 		o.Grid = homekitGrid{g.drw.svc}
 	}
+	homekit.RouteLibraryLogs(o.Log)
 	br, err := homekit.New(o)
 	if err != nil {
 		return nil, err
