@@ -15,65 +15,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/brutella/dnssd"
 	"github.com/brutella/hap"
-	"golang.org/x/sys/unix"
 
 	"github.com/gatewayd-project/gatewayd/energy"
+	"github.com/gatewayd-project/gatewayd/internal/netnstest"
 )
-
-const netnsEnv = "GATEWAYD_HOMEKIT_NETNS"
-
-// inNetns runs the test named name in a fresh network namespace; in the
-// child it returns true and the caller runs the test body.
-func inNetns(t *testing.T) bool {
-	t.Helper()
-	if os.Getenv(netnsEnv) == t.Name() {
-		if err := loopbackUp(); err != nil {
-			t.Fatalf("netns loopback: %v", err)
-		}
-		return true
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), netnsEnv+"="+t.Name())
-	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET}
-	out, err := cmd.CombinedOutput()
-	t.Logf("namespace run:\n%s", out)
-	if err != nil {
-		t.Fatalf("test in a network namespace: %v", err)
-	}
-	if !bytes.Contains(out, []byte("--- PASS: "+t.Name())) {
-		t.Fatal("the namespace run did not pass the test")
-	}
-	return false
-}
-
-// loopbackUp sets lo up with the multicast flag (a new namespace's lo is
-// down).
-func loopbackUp() error {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	ifr, err := unix.NewIfreq("lo")
-	if err != nil {
-		return err
-	}
-	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
-		return err
-	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP | unix.IFF_MULTICAST)
-	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
-}
 
 // tlv8 decodes a TLV8 body (items of one fragment each, as M2 has).
 func tlv8(t *testing.T, b []byte) map[byte][]byte {
@@ -105,7 +57,7 @@ func lookup(t *testing.T, instance string) dnssd.Service {
 }
 
 func TestHAPServerAnnouncesAndPairs(t *testing.T) {
-	if !inNetns(t) {
+	if !netnstest.Run(t) {
 		return
 	}
 	reg, _ := home(devPlug, devRelay)
