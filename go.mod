@@ -12,8 +12,10 @@ require (
 require (
 	github.com/brutella/dnssd v1.2.14 // indirect
 	github.com/brutella/hap v0.0.35 // indirect
+	github.com/go-ble/ble v0.0.0-20240122180141-8c5522f54333 // indirect
 	github.com/go-chi/chi v1.5.4 // indirect
 	github.com/miekg/dns v1.1.61 // indirect
+	github.com/pkg/errors v0.8.1 // indirect
 	github.com/tadglines/go-pkgs v0.0.0-20210623144937-b983b20f54f9 // indirect
 	github.com/vishvananda/netlink v1.2.1-beta.2 // indirect
 	github.com/vishvananda/netns v0.0.0-20200728191858-db3c7e526aae // indirect
