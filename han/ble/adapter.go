@@ -47,11 +47,14 @@ func AddrOf(b [6]byte) Addr {
 // Bytes returns the address most significant byte first (zero if malformed).
 func (a Addr) Bytes() [6]byte {
 	var b [6]byte
-	p, err := ParseAddr(string(a))
-	if err != nil {
-		return b
+	s := string(a)
+	if len(s) != 17 {
+		p, err := ParseAddr(s)
+		if err != nil {
+			return b
+		}
+		s = string(p)
 	}
-	s := string(p)
 	for i := range b {
 		b[i] = byte(unhexDigit(s[3*i])<<4 | unhexDigit(s[3*i+1]))
 	}

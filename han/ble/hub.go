@@ -20,7 +20,7 @@ const (
 	// MaxSeen bounds the candidates remembered (the oldest is dropped).
 	MaxSeen = 256
 	// MaxAdopted bounds the adopted devices.
-	MaxAdopted = 64
+	MaxAdopted = 128
 	// DefaultStaleAfter: an adopted broadcaster silent this long is offline.
 	DefaultStaleAfter = 5 * time.Minute
 	// SeenFor: a candidate not heard for this long leaves the seen list.
