@@ -84,6 +84,9 @@ type Options struct {
 	// Latest returns a device's newest readings (all quantities) for
 	// /api/v1/devices; nil shows the registry's power and energy only.
 	Latest func(energy.DeviceID) []energy.Reading
+	// BLE is the BLE driver for /api/v1/ble/seen and adoption; nil when
+	// han.ble is off.
+	BLE BLEService
 }
 
 // DeviceService is the device registry as the API sees it.

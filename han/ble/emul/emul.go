@@ -7,7 +7,7 @@
 //   - a BTHome water meter (object 0x4F, litres, household draws),
 //   - a BTHome gas meter (object 0x4C, m3, heating and cooking),
 //   - a temperature/humidity sensor (0x02, 0x03, daily curve),
-//   - an encrypted BTHome power meter (0x0C, 0x4D, 0x5C under AES-CCM,
+//   - an encrypted BTHome power meter (0x4A, 0x4D, 0x5C under AES-CCM,
 //     the key given in Config),
 //   - a BLE smart plug with the gatewayd GATT profile and Device
 //     Information, whose heater load obeys on/off and DR limits.
@@ -156,7 +156,6 @@ func (a *Adapter) advertise(p *peripheral, now time.Time) ([]byte, error) {
 		return p.last, nil
 	}
 	ad := ble.AppendAD(nil, ble.ADFlags, []byte{0x06})
-	hours := now.Sub(a.start).Hours()
 	day := float64(now.Hour()) + float64(now.Minute())/60
 	var sd []byte
 	switch p.addr {
@@ -193,12 +192,11 @@ func (a *Adapter) advertise(p *peripheral, now time.Time) ([]byte, error) {
 	case PowerMeter:
 		// A circuit meter: base load, a daily curve and noise.
 		w := 180 + 350*math.Max(0, math.Sin((day-6)/24*2*math.Pi)) + 60*a.rng.Float64()
-		_ = hours
 		p.total += w * a.cfg.Interval.Hours() * 2
 		p.pkt++
 		p.ctr++
-		plain := []byte{0x00, p.pkt, 0x0C}
-		plain = binary.LittleEndian.AppendUint16(plain, uint16(math.Round((230+2*a.rng.Float64())*1000)))
+		plain := []byte{0x00, p.pkt, 0x4A} // voltage, 0.1 V (0x0C's 0.001 V stops at 65 V)
+		plain = binary.LittleEndian.AppendUint16(plain, uint16(math.Round((230+2*a.rng.Float64())*10)))
 		plain = append(plain, 0x4D)
 		plain = binary.LittleEndian.AppendUint32(plain, uint32(math.Round(p.total))) // 0.001 kWh = Wh
 		plain = append(plain, 0x5C)
