@@ -122,7 +122,10 @@ func FuzzGATTPayloads(f *testing.F) {
 
 type nopAdapter struct{}
 
-func (nopAdapter) Scan(ctx context.Context, _ func(ble.Advertisement)) error { <-ctx.Done(); return nil }
+func (nopAdapter) Scan(ctx context.Context, _ func(ble.Advertisement)) error {
+	<-ctx.Done()
+	return nil
+}
 func (nopAdapter) Connect(context.Context, ble.Addr) (ble.Conn, error) {
 	return nil, errors.New("no")
 }

@@ -192,7 +192,9 @@ func TestAdoptionAndReadings(t *testing.T) {
 	if st, err := os.Stat(ble.KeyPath(dir+"", emul.PowerMeter)); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("key file: %v %v", st, err)
 	}
-	r.until("power readings", func() bool { return len(r.pub.of(pm, energy.Power)) >= 2 && len(r.pub.of(pm, energy.ImportEnergy)) >= 2 })
+	r.until("power readings", func() bool {
+		return len(r.pub.of(pm, energy.Power)) >= 2 && len(r.pub.of(pm, energy.ImportEnergy)) >= 2
+	})
 	if p := r.pub.of(pm, energy.Power)[0].Value.Float64(); p < 100 || p > 1000 {
 		t.Errorf("power %v W", p)
 	}

@@ -346,4 +346,3 @@ func removeIfExists(path string) error {
 	}
 	return nil
 }
-
