@@ -109,6 +109,20 @@ type Metering struct {
 type HAN struct {
 	WiSUN     WiSUN     `yaml:"wisun"`
 	EchonetIP EchonetIP `yaml:"echonet_ip"`
+	BLE       BLE       `yaml:"ble"`
+}
+
+// BLE is han.ble: BLE meters, sensors and appliances through a Linux HCI
+// adapter (go-ble takes it exclusively and needs CAP_NET_ADMIN). Devices
+// are adopted by the household (API/UI), never automatically; the
+// adopted list and BTHome keys live in <state_dir>/ble.
+type BLE struct {
+	Enabled bool `yaml:"enabled"`
+	// HCI is the adapter, hci0..hci15. Default hci0.
+	HCI string `yaml:"hci"`
+	// Scan is passive (listen only; BTHome needs no more) or active
+	// (scan requests: names from scan responses). Default passive.
+	Scan string `yaml:"scan"`
 }
 
 // WiSUN is han.wisun: a SKSTACK-IP module reaching gas and water meters
@@ -281,6 +295,7 @@ func Default() Config {
 		HAN: HAN{
 			WiSUN:     WiSUN{Dialect: DialectAuto, Role: "han"},
 			EchonetIP: EchonetIP{Listen: ":3610", Interfaces: []string{}, Peers: []string{}},
+			BLE:       BLE{HCI: "hci0", Scan: "passive"},
 		},
 		HomeKit:  HomeKit{Name: "gatewayd", Port: 51826},
 		StateDir: "/var/lib/gatewayd",

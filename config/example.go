@@ -119,6 +119,14 @@ han:
     # host:port peers; when set, discovery asks them by unicast instead
     # of multicasting.
     peers: []
+  ble:
+    # BLE meters, sensors and appliances through a Linux HCI adapter
+    # (taken exclusively; needs CAP_NET_ADMIN). Nearby devices are
+    # candidates; the household adopts them in the UI.
+    enabled: false
+    hci: hci0
+    # passive (listen) or active (scan requests, names).
+    scan: passive
 
 homekit:
   # Apple Home bridge; announces _hap._tcp by mDNS on the LAN. The setup

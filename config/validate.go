@@ -273,6 +273,13 @@ func validateHAN(c *Config, fail func(key, format string, args ...any)) {
 			fail(fmt.Sprintf("han.echonet_ip.interfaces[%d]", i), "must be an interface name, not %q", name)
 		}
 	}
+	b := c.HAN.BLE
+	if n, err := strconv.Atoi(strings.TrimPrefix(b.HCI, "hci")); !strings.HasPrefix(b.HCI, "hci") || err != nil || n < 0 || n > 15 {
+		fail("han.ble.hci", "must be hci0 to hci15, not %q", b.HCI)
+	}
+	if b.Scan != "passive" && b.Scan != "active" {
+		fail("han.ble.scan", "must be passive or active, not %q", b.Scan)
+	}
 }
 
 func validateHomeKit(h HomeKit, fail func(key, format string, args ...any)) {

@@ -87,6 +87,9 @@ type Options struct {
 	// HomeKit returns the HomeKit bridge's state with its setup code for
 	// GET /api/v1/homekit (admins only); nil answers 503.
 	HomeKit func() any
+	// BLE is the BLE driver for /api/v1/ble/seen and adoption; nil when
+	// han.ble is off.
+	BLE BLEService
 }
 
 // DeviceService is the device registry as the API sees it.

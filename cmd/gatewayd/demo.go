@@ -120,6 +120,12 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, start
 		return fmt.Errorf("demo: echonet appliances: %w", err)
 	}
 	cfg.HAN.EchonetIP = config.EchonetIP{Enabled: true, Listen: "127.0.0.1:0", Interfaces: []string{}, Peers: ipSrv.Addrs()}
+	// A BLE adapter (emulated) with BTHome meters, a sensor and a plug.
+	bleAd, err := startBLEDemo(dir, clock)
+	if err != nil {
+		return err
+	}
+	cfg.HAN.BLE.Enabled = true
 	meterDone := make(chan error, 1)
 	go func() { meterDone <- meter.Run(ctx) }()
 	defer func() { cancel(); <-meterDone }()
@@ -155,7 +161,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, start
 		}
 	}
 	g, err := newGateway(cfg, log, started, gatewayOptions{uiDir: *uiDir, registry: reg,
-		extra: []func(context.Context) error{home.Run, vtn.run, wisunMod.Run}, hanPoll: 10 * time.Second})
+		extra: []func(context.Context) error{home.Run, vtn.run, wisunMod.Run}, hanPoll: 10 * time.Second, bleAdapter: bleAd})
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/gatewayd-project/gatewayd/config"
 	"github.com/gatewayd-project/gatewayd/devices"
 	"github.com/gatewayd-project/gatewayd/energy"
+	"github.com/gatewayd-project/gatewayd/han/ble"
 	"github.com/gatewayd-project/gatewayd/han/wisun"
 	"github.com/gatewayd-project/gatewayd/health"
 	meteringlink "github.com/gatewayd-project/gatewayd/metering-link"
@@ -110,6 +111,9 @@ type gatewayOptions struct {
 	// (0: their default).
 	wisunTune func(*wisun.Config)
 	hanPoll   time.Duration
+	// bleAdapter is han.ble's adapter (the demo's emulated one); nil
+	// opens han.ble.hci.
+	bleAdapter ble.Adapter
 }
 
 func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts gatewayOptions) (*gateway, error) {
@@ -185,6 +189,10 @@ func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts ga
 		g.store.Close()
 		return nil, err
 	}
+	var bleSvc web.BLEService
+	if h := g.setupBLE(gopts); h != nil {
+		bleSvc = bleWeb{h}
+	}
 	assets := ui.Assets()
 	if gopts.uiDir != "" {
 		assets = os.DirFS(gopts.uiDir)
@@ -196,7 +204,7 @@ func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts ga
 		Logger: log.With("sub", "web"), Health: g.health, Meter: g.link, Tokens: g.tokens, Users: g.users,
 		Now: clock.Now, History: g.store, Log: g.store, UI: assets,
 		Backup: g.store.Backup, System: g.system, Tariff: tariffs,
-		DR: webDR{g.drw.svc}, Devices: g.reg, Latest: g.bus.SubscribeLatest().Device,
+		DR: webDR{g.drw.svc}, Devices: g.reg, Latest: g.bus.SubscribeLatest().Device, BLE: bleSvc,
 		HomeKit: homekitStatus,
 	})
 	g.health.OnChange(func(code string, active bool) {
