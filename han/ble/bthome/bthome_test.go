@@ -76,13 +76,11 @@ func TestDigestExamples(t *testing.T) {
 	check(t, p, 7, []want{{Gas, 1234567, -3, "m3"}})
 }
 
-// The bthome-ble project's v2 encryption example (bthome_v2_encryption.py):
-// key, MAC, counter bytes 00 11 22 33, plain 02CA0903BF13 (25.06 °C,
-// 50.55 %). The ciphertext A47266C95F73 is the project's; the MIC
-// 78237214 is what OpenSSL's AES-CCM (Python cryptography AESCCM,
-// tag_length 4) gives for the same key, nonce and plain text: the MIC in
-// one stored copy of the project's test (B7CED8E5) disagrees with its own
-// encrypt function.
+// The BTHome v2 encryption example (bthome.io, bthome-ble's
+// bthome_v2_encryption.py): key, MAC, counter bytes 00 11 22 33, plain
+// 02CA0903BF13 (25.06 °C, 50.55 %) -> 41 A47266C95F73 00112233 78237214.
+// Several independent public decoders test against the same bytes, and
+// OpenSSL's AES-CCM (tag length 4) gives the same MIC.
 func TestEncryptedVector(t *testing.T) {
 	key := unhex(t, "231d39c1d7cc1ab1aee224cd096db932")
 	mac := [6]byte{0x54, 0x48, 0xE6, 0x8F, 0x80, 0xA5}
@@ -117,6 +115,20 @@ func TestEncryptedVector(t *testing.T) {
 	}
 	if _, err := Decode(air, [6]byte{1}, key); !errors.Is(err, ErrMIC) {
 		t.Errorf("other MAC: %v", err)
+	}
+	// Two more published packets of the same key and MAC: counter
+	// 0x00112233, and the MAC carried in the payload (flag bit 1).
+	for _, c := range []struct {
+		hex     string
+		counter uint32
+	}{{"41e445f3c9962b332211006c7c4519", 0x00112233}, {"43a5808fe64854f196c06ffb4900112233f08ecbde", 0x33221100}} {
+		p, err := Decode(unhex(t, c.hex), mac, key)
+		if err != nil {
+			t.Fatalf("%s: %v", c.hex, err)
+		}
+		if p.Counter != c.counter || len(p.Values) != 2 || p.Values[0].Raw != 2506 || p.Values[1].Raw != 5055 {
+			t.Errorf("%s: %+v", c.hex, p)
+		}
 	}
 	if _, err := Decode(air, mac, nil); !errors.Is(err, ErrNoKey) {
 		t.Errorf("no key: %v", err)
