@@ -108,6 +108,19 @@ type Metering struct {
 type HAN struct {
 	WiSUN     WiSUN     `yaml:"wisun"`
 	EchonetIP EchonetIP `yaml:"echonet_ip"`
+	CoAP      CoAP      `yaml:"coap"`
+}
+
+// CoAP is han.coap: the CoAP appliance API (package han/wifi/coap).
+type CoAP struct {
+	// Enabled serves coaps (DTLS 1.2, per-appliance PSK). Default false:
+	// a gateway without paired appliances exposes no UDP port.
+	Enabled bool `yaml:"enabled"`
+	// Listen is the coaps UDP address. Default :5684.
+	Listen string `yaml:"listen"`
+	// PlainListen is a plain (unencrypted) coap address for tools on the
+	// gateway itself: loopback only (e.g. 127.0.0.1:5683); empty = none.
+	PlainListen string `yaml:"plain_listen"`
 }
 
 // WiSUN is han.wisun: a SKSTACK-IP module reaching gas and water meters
@@ -269,6 +282,7 @@ func Default() Config {
 		HAN: HAN{
 			WiSUN:     WiSUN{Dialect: DialectAuto, Role: "han"},
 			EchonetIP: EchonetIP{Listen: ":3610", Interfaces: []string{}, Peers: []string{}},
+			CoAP:      CoAP{Listen: ":5684"},
 		},
 		StateDir: "/var/lib/gatewayd",
 	}

@@ -119,6 +119,14 @@ han:
     # host:port peers; when set, discovery asks them by unicast instead
     # of multicasting.
     peers: []
+  coap:
+    # The CoAP appliance API: coaps (DTLS 1.2) with one PSK per appliance
+    # (gatewayd appliance pair, or Settings in the web UI).
+    enabled: false
+    listen: ":5684"
+    # Plain coap for tools on the gateway itself: loopback only
+    # (e.g. 127.0.0.1:5683); empty = none.
+    plain_listen: ""
 
 # Database and secrets (absolute path). The --state flag overrides it.
 state_dir: /var/lib/gatewayd
