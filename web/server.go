@@ -84,6 +84,9 @@ type Options struct {
 	// Latest returns a device's newest readings (all quantities) for
 	// /api/v1/devices; nil shows the registry's power and energy only.
 	Latest func(energy.DeviceID) []energy.Reading
+	// Appliances is CoAP appliance pairing (/api/v1/appliances); nil
+	// makes those routes answer 503.
+	Appliances ApplianceService
 }
 
 // DeviceService is the device registry as the API sees it.

@@ -155,7 +155,9 @@ func ctlFor(c energy.Command, caps energy.Capabilities, job *energy.Job, now tim
 }
 
 // ISODuration formats d as an ISO 8601 duration in seconds ("PT90S").
-func ISODuration(d time.Duration) string { return "PT" + strconv.FormatInt(int64(d/time.Second), 10) + "S" }
+func ISODuration(d time.Duration) string {
+	return "PT" + strconv.FormatInt(int64(d/time.Second), 10) + "S"
+}
 
 // link is one entry of /.well-known/core.
 type link struct {

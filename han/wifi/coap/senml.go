@@ -54,12 +54,12 @@ var ErrSenML = errors.New("senml")
 
 var cborDec = func() cbor.DecMode {
 	dm, err := cbor.DecOptions{
-		MaxNestedLevels:  4,
-		MaxArrayElements: maxRecords,
-		MaxMapPairs:      16,
-		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
-		IndefLength:      cbor.IndefLengthForbidden,
-		TagsMd:           cbor.TagsForbidden,
+		MaxNestedLevels:   4,
+		MaxArrayElements:  maxRecords,
+		MaxMapPairs:       16,
+		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
+		IndefLength:       cbor.IndefLengthForbidden,
+		TagsMd:            cbor.TagsForbidden,
 		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
 	}.DecMode()
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"testing"
 )
 
-
 // RFC 8428 §5.1.1-style packs, JSON and CBOR, resolve to power and energy.
 func TestSenMLDecode(t *testing.T) {
 	for _, tc := range []struct {

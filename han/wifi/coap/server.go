@@ -163,9 +163,10 @@ func New(o Options) (*Server, error) {
 func (s *Server) Listen() error {
 	if s.o.Listen != "" {
 		cfg := &piondtls.Config{
-			PSK:                  s.psk,
-			PSKIdentityHint:      []byte("gatewayd"),
-			CipherSuites:         []piondtls.CipherSuiteID{piondtls.TLS_PSK_WITH_AES_128_CCM_8, piondtls.TLS_PSK_WITH_AES_128_GCM_SHA256},
+			PSK:             s.psk,
+			PSKIdentityHint: []byte("gatewayd"),
+			CipherSuites: []piondtls.CipherSuiteID{piondtls.TLS_PSK_WITH_AES_128_CCM_8, piondtls.TLS_PSK_WITH_AES_128_GCM_SHA256,
+				piondtls.TLS_PSK_WITH_AES_128_CBC_SHA256},
 			ExtendedMasterSecret: piondtls.RequestExtendedMasterSecret,
 		}
 		l, err := coapnet.NewDTLSListener("udp", s.o.Listen, cfg)

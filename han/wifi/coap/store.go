@@ -25,8 +25,10 @@ type Appliance struct {
 	Identity string `json:"identity"`
 	// Name is the household's name for it ("Dishwasher").
 	Name string `json:"name"`
-	// PSK is the pre-shared key (16 random bytes, base64 in the file). It
-	// is never logged and never listed: only Pair returns it, once.
+	// PSK is the pre-shared key: 32 lowercase hex characters (128 random
+	// bits), and the key bytes are that text itself, so tools that take
+	// the key as text (libcoap's coap-client -k) work as they are. It is
+	// never logged and never listed: only Pair returns it, once.
 	PSK     []byte    `json:"psk"`
 	Created time.Time `json:"created"`
 }
@@ -183,7 +185,7 @@ func (s *Store) Pair(name string, now time.Time) (Appliance, error) {
 		return Appliance{}, fmt.Errorf("coap: pair: %w", err)
 	}
 	a := Appliance{Identity: slug(name) + "-" + hex.EncodeToString(rnd[:2]), Name: name,
-		PSK: append([]byte(nil), rnd[2:]...), Created: now.UTC()}
+		PSK: []byte(hex.EncodeToString(rnd[2:])), Created: now.UTC()}
 	err := s.update(func(apps map[string]Appliance) error {
 		if len(apps) >= MaxAppliances {
 			return fmt.Errorf("coap: pair %q: %d appliances already paired", name, MaxAppliances)
@@ -260,5 +262,5 @@ func slug(name string) string {
 // QR is the text of the pairing QR code: the gateway's coaps address
 // hint, identity and key (hex), in a URI an installer app can read.
 func QR(a Appliance) string {
-	return "coaps-psk:" + a.Identity + "?psk=" + hex.EncodeToString(a.PSK)
+	return "coaps-psk:" + a.Identity + "?psk=" + string(a.PSK)
 }

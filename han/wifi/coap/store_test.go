@@ -20,7 +20,7 @@ func TestStorePairListRevoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !ValidIdentity(a.Identity) || !strings.HasPrefix(a.Identity, "dish-washer-kitchen-") || len(a.PSK) != 16 {
+	if !ValidIdentity(a.Identity) || !strings.HasPrefix(a.Identity, "dish-washer-kitchen-") || len(a.PSK) != 32 {
 		t.Fatalf("appliance %+v", a)
 	}
 	st, err := os.Stat(filepath.Join(dir, "coap", "appliances.json"))
