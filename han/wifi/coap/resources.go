@@ -21,7 +21,7 @@ type Ctl struct {
 	CmdID          string     `json:"cmdId"`
 	Mode           string     `json:"mode"`
 	LimitW         int64      `json:"limitW,omitempty"`
-	Start          time.Time  `json:"start"`
+	Start          time.Time  `json:"start,omitzero"`
 	Duration       string     `json:"duration"`
 	RandomizeStart string     `json:"randomizeStart"`
 	NotAfter       *time.Time `json:"notAfter,omitempty"`
