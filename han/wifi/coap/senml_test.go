@@ -2,6 +2,7 @@ package coap
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/hex"
 	"errors"
 	"math"
@@ -141,3 +142,5 @@ func FuzzLinkFormatQuery(f *testing.F) {
 		_ = wellKnown(ep, qs)
 	})
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

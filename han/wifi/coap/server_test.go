@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,7 +52,10 @@ func newRig(t testing.TB, tune func(*Options)) *rig {
 	done := make(chan error, 1)
 	go func() { done <- srv.Run(ctx) }()
 	r := &rig{srv: srv, store: store, reg: reg, hl: hl, addr: srv.Addr().String()}
-	r.stop = func() {
+	var stop func()
+	var once sync.Once
+	r.stop = func() { once.Do(stop) }
+	stop = func() {
 		cancel()
 		select {
 		case err := <-done:
