@@ -2,8 +2,8 @@ package coap
 
 import (
 	"bytes"
-	"encoding/json"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"math"
 	"testing"
