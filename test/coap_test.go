@@ -191,3 +191,62 @@ func TestCoAPInteropLibcoap(t *testing.T) {
 	gw.stop()
 	em.stop()
 }
+
+// `gatewayd emulate appliance` (a separate process) against `gatewayd run`:
+// it registers, reports its power, and obeys a command sent through the
+// web API.
+func TestEmulateApplianceProcess(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	_, out := run(t, "appliance", "pair", "--state", state, "--name", "EV")
+	id := regexp.MustCompile(`(?m)^identity=(\S+)$`).FindStringSubmatch(out)
+	psk := regexp.MustCompile(`(?m)^psk=(\S+)$`).FindStringSubmatch(out)
+	if id == nil || psk == nil {
+		t.Fatalf("pair: %s", out)
+	}
+	pskFile := filepath.Join(dir, "ev.psk")
+	if err := os.WriteFile(pskFile, []byte(psk[1]+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, out = run(t, "token", "create", "--state", state, "--name", "ctl", "--scope", "control")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	ctlToken := lines[len(lines)-1]
+	em := startEmulator(t, dir, "--baud", "9600")
+	gw := startGateway(t, dir, configFor("dlt645", em.link, 9600)+"han:\n  coap:\n    enabled: true\n    listen: 127.0.0.1:0\n")
+	addr := gw.waitOutput(`coaps=(127\.0\.0\.1:\d+)`, 10*time.Second)
+	app := start(t, "emulate", "appliance", "--kind", "evcharger", "--gateway", addr, "--identity", id[1], "--psk-file", pskFile, "--interval", "200ms", "--cbor")
+	app.waitOutput(`emulated (evcharger)`, 10*time.Second)
+	power := func() float64 {
+		var d struct {
+			State  string `json:"state"`
+			Values []struct {
+				Quantity string  `json:"quantity"`
+				Value    float64 `json:"value"`
+			} `json:"values"`
+		}
+		if gw.get("/api/v1/devices/coap:"+id[1], true, &d) != 200 || d.State != "online" {
+			return -1
+		}
+		for _, v := range d.Values {
+			if v.Quantity == "power" {
+				return v.Value
+			}
+		}
+		return -1
+	}
+	waitUntil(t, "the EV charger online drawing 7.4 kW", 15*time.Second, func() bool { return power() == 7400 })
+	body, _ := json.Marshal(map[string]any{"kind": "limit", "limit_w": 3000})
+	req, _ := http.NewRequest(http.MethodPost, gw.base+"/api/v1/devices/coap:"+id[1]+"/command", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+ctlToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	app.waitOutput(`ctl \S+ (LIMIT) limit=3000`, 10*time.Second)
+	waitUntil(t, "the charger limited to 3 kW", 15*time.Second, func() bool { return power() == 3000 })
+	app.stop()
+	gw.stop()
+	em.stop()
+}
