@@ -37,18 +37,21 @@ var messages = map[string]message{
 	"setup_token":     {"the setup link is wrong or was used already", "设置链接错误或已被使用"},
 	"setup_done":      {"the gateway is set up already; log in", "网关已完成设置，请登录"},
 	// users and tokens
-	"bad_user_name":      {"user name must be 1 to 32 letters, digits, '.', '_' or '-'", "用户名须为 1 至 32 个字母、数字、“.”、“_”或“-”"},
-	"bad_password":       {"password must be %d to %d characters and differ from the user name", "密码长度须为 %d 至 %d 个字符，且不能与用户名相同"},
-	"bad_role":           {"role must be admin or viewer", "角色必须是 admin 或 viewer"},
-	"user_exists":        {"user %q exists already", "用户 %q 已存在"},
-	"no_user":            {"no user %q", "没有用户 %q"},
-	"last_admin":         {"the last admin cannot be removed or demoted", "不能删除或降级最后一个管理员"},
-	"wrong_password":     {"the current password is wrong", "当前密码错误"},
-	"bad_token_name":     {"token name must be 1 to 64 characters of A-Z a-z 0-9 . _ - and not used yet", "令牌名称须为 1 至 64 个 A-Z a-z 0-9 . _ - 字符且未被使用"},
-	"bad_scope":          {"scope must be read or control", "权限范围必须是 read 或 control"},
-	"no_token":           {"no token %q", "没有令牌 %q"},
+	"bad_user_name":  {"user name must be 1 to 32 letters, digits, '.', '_' or '-'", "用户名须为 1 至 32 个字母、数字、“.”、“_”或“-”"},
+	"bad_password":   {"password must be %d to %d characters and differ from the user name", "密码长度须为 %d 至 %d 个字符，且不能与用户名相同"},
+	"bad_role":       {"role must be admin or viewer", "角色必须是 admin 或 viewer"},
+	"user_exists":    {"user %q exists already", "用户 %q 已存在"},
+	"no_user":        {"no user %q", "没有用户 %q"},
+	"last_admin":     {"the last admin cannot be removed or demoted", "不能删除或降级最后一个管理员"},
+	"wrong_password": {"the current password is wrong", "当前密码错误"},
+	"bad_token_name": {"token name must be 1 to 64 characters of A-Z a-z 0-9 . _ - and not used yet", "令牌名称须为 1 至 64 个 A-Z a-z 0-9 . _ - 字符且未被使用"},
+	"bad_scope":      {"scope must be read or control", "权限范围必须是 read 或 control"},
+	"no_token":       {"no token %q", "没有令牌 %q"},
+
+	// CoAP appliances
 	"bad_appliance_name": {"appliance name must be 1 to 64 characters", "设备名称须为 1 至 64 个字符"},
 	"no_appliance":       {"no appliance %q", "没有设备 %q"},
+
 	// query parameters
 	"required":       {"%s is required", "缺少 %s"},
 	"bad_time":       {"%s: malformed time %q (want RFC 3339, e.g. 2026-11-21T12:00:00Z)", "%s：时间格式错误 %q（应为 RFC 3339，例如 2026-11-21T12:00:00Z）"},
