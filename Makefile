@@ -12,8 +12,9 @@ BENCHTIME ?= 2s
 
 UI        := web/ui
 UI_SRC    := $(shell find $(UI)/src $(UI)/index.html $(UI)/vite.config.ts $(UI)/tsconfig.json $(UI)/scripts $(UI)/public -type f 2>/dev/null)
-# Debian packages the tests need: headless Chromium for the browser tests.
-APT_PACKAGES ?=
+# Debian packages the tests need: libcoap3-bin (coap-client, the CoAP
+# interop test); headless Chromium for the browser tests.
+APT_PACKAGES ?= libcoap3-bin
 BROWSER_APT_PACKAGES := chromium fonts-noto-cjk
 
 .PHONY: all build ui ui-check run test test-deps lint unit browser bench fuzz soak clean
@@ -78,7 +79,7 @@ browser: ui-check build
 test: lint unit browser
 
 bench: test-deps build
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./metering-link/... ./storage/... ./dr/... ./test/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./metering-link/... ./storage/... ./dr/... ./han/wifi/coap/... ./test/...
 	cd $(UI) && GATEWAYD_BIN=$(CURDIR)/$(BIN) npm run --silent bench
 
 # The long reliability runs: 200 power-cut rounds, 15 simulated years.

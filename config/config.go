@@ -110,6 +110,7 @@ type HAN struct {
 	WiSUN     WiSUN     `yaml:"wisun"`
 	EchonetIP EchonetIP `yaml:"echonet_ip"`
 	BLE       BLE       `yaml:"ble"`
+	CoAP      CoAP      `yaml:"coap"`
 }
 
 // BLE is han.ble: BLE meters, sensors and appliances through a Linux HCI
@@ -123,6 +124,18 @@ type BLE struct {
 	// Scan is passive (listen only; BTHome needs no more) or active
 	// (scan requests: names from scan responses). Default passive.
 	Scan string `yaml:"scan"`
+}
+
+// CoAP is han.coap: the CoAP appliance API (package han/wifi/coap).
+type CoAP struct {
+	// Enabled serves coaps (DTLS 1.2, per-appliance PSK). Default false:
+	// a gateway without paired appliances exposes no UDP port.
+	Enabled bool `yaml:"enabled"`
+	// Listen is the coaps UDP address. Default :5684.
+	Listen string `yaml:"listen"`
+	// PlainListen is a plain (unencrypted) coap address for tools on the
+	// gateway itself: loopback only (e.g. 127.0.0.1:5683); empty = none.
+	PlainListen string `yaml:"plain_listen"`
 }
 
 // WiSUN is han.wisun: a SKSTACK-IP module reaching gas and water meters
@@ -296,6 +309,7 @@ func Default() Config {
 			WiSUN:     WiSUN{Dialect: DialectAuto, Role: "han"},
 			EchonetIP: EchonetIP{Listen: ":3610", Interfaces: []string{}, Peers: []string{}},
 			BLE:       BLE{HCI: "hci0", Scan: "passive"},
+			CoAP:      CoAP{Listen: ":5684"},
 		},
 		HomeKit:  HomeKit{Name: "gatewayd", Port: 51826},
 		StateDir: "/var/lib/gatewayd",

@@ -127,6 +127,14 @@ han:
     hci: hci0
     # passive (listen) or active (scan requests, names).
     scan: passive
+  coap:
+    # The CoAP appliance API: coaps (DTLS 1.2) with one PSK per appliance
+    # (gatewayd appliance pair, or Settings in the web UI).
+    enabled: false
+    listen: ":5684"
+    # Plain coap for tools on the gateway itself: loopback only
+    # (e.g. 127.0.0.1:5683); empty = none.
+    plain_listen: ""
 
 homekit:
   # Apple Home bridge; announces _hap._tcp by mDNS on the LAN. The setup

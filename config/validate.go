@@ -273,6 +273,17 @@ func validateHAN(c *Config, fail func(key, format string, args ...any)) {
 			fail(fmt.Sprintf("han.echonet_ip.interfaces[%d]", i), "must be an interface name, not %q", name)
 		}
 	}
+	co := c.HAN.CoAP
+	if err := checkListen(co.Listen); err != "" {
+		fail("han.coap.listen", "%s", err)
+	}
+	if co.PlainListen != "" {
+		if err := checkListen(co.PlainListen); err != "" {
+			fail("han.coap.plain_listen", "%s", err)
+		} else if !loopback.HostPort(co.PlainListen) {
+			fail("han.coap.plain_listen", "plain coap is allowed on a loopback address only (127.0.0.1 or [::1]), not %q", co.PlainListen)
+		}
+	}
 	b := c.HAN.BLE
 	if n, err := strconv.Atoi(strings.TrimPrefix(b.HCI, "hci")); !strings.HasPrefix(b.HCI, "hci") || err != nil || n < 0 || n > 15 {
 		fail("han.ble.hci", "must be hci0 to hci15, not %q", b.HCI)

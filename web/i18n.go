@@ -47,6 +47,11 @@ var messages = map[string]message{
 	"bad_token_name": {"token name must be 1 to 64 characters of A-Z a-z 0-9 . _ - and not used yet", "令牌名称须为 1 至 64 个 A-Z a-z 0-9 . _ - 字符且未被使用"},
 	"bad_scope":      {"scope must be read or control", "权限范围必须是 read 或 control"},
 	"no_token":       {"no token %q", "没有令牌 %q"},
+
+	// CoAP appliances
+	"bad_appliance_name": {"appliance name must be 1 to 64 characters", "设备名称须为 1 至 64 个字符"},
+	"no_appliance":       {"no appliance %q", "没有设备 %q"},
+
 	// query parameters
 	"required":       {"%s is required", "缺少 %s"},
 	"bad_time":       {"%s: malformed time %q (want RFC 3339, e.g. 2026-11-21T12:00:00Z)", "%s：时间格式错误 %q（应为 RFC 3339，例如 2026-11-21T12:00:00Z）"},

@@ -87,6 +87,9 @@ func (s *Server) routeTable() []route {
 		{"POST", "/api/v1/tokens", permAdmin, s.handleTokensCreate},
 		{"DELETE", "/api/v1/tokens/{id}", permAdmin, s.handleTokensRevoke},
 		{"GET", "/api/v1/backup", permAdmin, s.handleBackup},
+		{"GET", "/api/v1/appliances", permAdmin, s.handleAppliancesList},
+		{"POST", "/api/v1/appliances", permAdmin, s.handleAppliancesPair},
+		{"DELETE", "/api/v1/appliances/{id}", permAdmin, s.handleAppliancesRevoke},
 	}
 }
 

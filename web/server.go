@@ -90,6 +90,9 @@ type Options struct {
 	// BLE is the BLE driver for /api/v1/ble/seen and adoption; nil when
 	// han.ble is off.
 	BLE BLEService
+	// Appliances is CoAP appliance pairing (/api/v1/appliances); nil
+	// makes those routes answer 503.
+	Appliances ApplianceService
 }
 
 // DeviceService is the device registry as the API sees it.

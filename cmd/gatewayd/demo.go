@@ -152,6 +152,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, start
 	cfg.DR.VTN = config.VTN{URL: vtn.URL, ClientID: "gatewayd-demo", ClientSecretFile: secretFile, CAFile: vtn.CAFile,
 		VENName: "demo-gateway", Poll: 10 * time.Second, Version: "auto"}
 	cfg.DR.ContractImportW = 11000
+	// CoAP appliances (an EV charger and a heat pump) over DTLS-PSK on
+	// loopback.
+	cfg.HAN.CoAP = config.CoAP{Enabled: true, Listen: "127.0.0.1:0"}
 	if err := cfg.Validate(); err != nil {
 		return &exitError{code: 2, err: err}
 	}
@@ -163,6 +166,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, start
 	g, err := newGateway(cfg, log, started, gatewayOptions{uiDir: *uiDir, registry: reg,
 		extra: []func(context.Context) error{home.Run, vtn.run, wisunMod.Run}, hanPoll: 10 * time.Second, bleAdapter: bleAd})
 	if err != nil {
+		return err
+	}
+	if err := demoAppliances(g, log); err != nil {
 		return err
 	}
 	if err := g.Listen(); err != nil {
@@ -185,6 +191,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, start
 		fmt.Fprintf(stdout, "  setup: %s   (first start: choose the admin password; the link works once)\n", u)
 	}
 	fmt.Fprintf(stdout, "  VTN:   %s (OpenADR %s, peak event 17:00-19:00 local)\n", vtn.URL, openadr.V301)
+	if g.coap != nil && g.coap.srv != nil {
+		fmt.Fprintf(stdout, "  CoAP:  coaps://%s (appliances: gatewayd appliance list --state %s)\n", g.coap.srv.Addr(), dir)
+	}
 	fmt.Fprintf(stdout, "  API:   %s/api/v1/meter\n  token: %s\n  try:   curl -H 'Authorization: Bearer %s' %s/api/v1/meter\n", url, tok, tok, url)
 	err = g.Run(ctx)
 	if errors.Is(err, context.Canceled) {

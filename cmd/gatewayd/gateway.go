@@ -48,8 +48,11 @@ type gateway struct {
 	reg    *devices.Registry
 	drw    *drWire
 	extra  []func(context.Context) error
-	// han are the HAN bridges' run loops (han.wisun, han.echonet_ip).
+	// han are the HAN bridges' run loops (han.wisun, han.echonet_ip,
+	// han.coap).
 	han []func(context.Context) error
+	// coap is han.coap: appliance pairing and the CoAP appliance API.
+	coap *coapWire
 
 	hanMu   sync.Mutex
 	hanDown map[energy.DeviceID]bool
@@ -193,6 +196,10 @@ func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts ga
 	if h := g.setupBLE(gopts); h != nil {
 		bleSvc = bleWeb{h}
 	}
+	if err := g.setupCoAP(tariffs); err != nil {
+		g.store.Close()
+		return nil, err
+	}
 	assets := ui.Assets()
 	if gopts.uiDir != "" {
 		assets = os.DirFS(gopts.uiDir)
@@ -205,7 +212,8 @@ func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts ga
 		Now: clock.Now, History: g.store, Log: g.store, UI: assets,
 		Backup: g.store.Backup, System: g.system, Tariff: tariffs,
 		DR: webDR{g.drw.svc}, Devices: g.reg, Latest: g.bus.SubscribeLatest().Device, BLE: bleSvc,
-		HomeKit: homekitStatus,
+		HomeKit:    homekitStatus,
+		Appliances: g.coap,
 	})
 	g.health.OnChange(func(code string, active bool) {
 		log.Info("health", "condition", code, "active", active)

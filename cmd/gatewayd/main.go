@@ -55,6 +55,10 @@ const usage = `usage:
   gatewayd emulate vtn [--listen 127.0.0.1:PORT] [--version 3.0.1|3.1] [--dir DIR] [flags]
   gatewayd emulate wisun --link PATH [--dialect bp35a1|bp35c0|rl7023] [--credentials DIR] [flags]
   gatewayd emulate echonet [--listen 127.0.0.1] [--base-port N] [--all]
+  gatewayd emulate appliance --kind evcharger|dishwasher|heatpump --gateway ADDR --identity ID --psk-file F [--plain] [--cbor]
+  gatewayd appliance pair --state DIR --name NAME    (prints identity= and psk= lines)
+  gatewayd appliance list --state DIR
+  gatewayd appliance revoke --state DIR --id ID
   gatewayd export --state DIR [--format csv|json] [--device D] [--quantity Q] [--tier T] [--from T] [--to T]
   gatewayd db check --state DIR
   gatewayd db compact --state DIR            (offline)
@@ -117,13 +121,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, started t
 			return cmdEmulateWisun(ctx, args[1:], stdout, stderr)
 		case len(args) > 0 && args[0] == "echonet":
 			return cmdEmulateEchonet(ctx, args[1:], stdout, stderr)
+		case len(args) > 0 && args[0] == "appliance":
+			return cmdEmulateAppliance(ctx, args[1:], stdout, stderr)
 		}
-		return usageErr("emulate: want 'emulate meter', 'emulate vtn', 'emulate wisun' or 'emulate echonet'\n%s", usage)
+		return usageErr("emulate: want 'emulate meter', 'emulate vtn', 'emulate wisun', 'emulate echonet' or 'emulate appliance'\n%s", usage)
 	case "homekit":
 		if len(args) == 0 || args[0] != "code" {
 			return usageErr("homekit: want 'homekit code'\n%s", usage)
 		}
 		return cmdHomeKitCode(args[1:], stdout)
+	case "appliance":
+		return cmdAppliance(args, stdout)
 	case "db":
 		return cmdDB(args, stdout)
 	case "export":

@@ -591,3 +591,39 @@ test('HomeKit: the setup code in the settings for admins only', async () => {
   assert.deepEqual(v.errors, []);
   await v.ctx.close();
 });
+
+test('CoAP appliances: the demo appliances listed; pair shows the key once; revoke', async () => {
+  const { ctx, page, errors } = await open({ state: adminState });
+  await gotoPage(page, 'settings');
+  await page.waitForSelector('#settings-appliances');
+  await page.waitForSelector('#appliance-list li[data-appliance="Garage EV charger"] .badge-ok');
+  await page.fill('#appliance-name', 'Test dishwasher');
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/v1/appliances') && r.request().method() === 'POST'),
+    page.click('#pair-appliance-form button[type=submit]'),
+  ]);
+  assert.equal(res.status(), 201);
+  const psk = (await page.textContent('#new-appliance-psk')).trim();
+  const identity = (await page.textContent('#new-appliance-identity')).trim();
+  assert.match(psk, /^[0-9a-f]{32}$/);
+  assert.match(identity, /^test-dishwasher-[0-9a-f]{4}$/);
+  assert.equal((await page.textContent('#new-appliance-qr')).trim(), `coaps-psk:${identity}?psk=${psk}`);
+  const row = `#appliance-list li[data-appliance="Test dishwasher"]`;
+  await page.waitForSelector(row);
+  // The list never carries keys.
+  const list = await apiCall(page, 'GET', '/appliances');
+  assert.equal(list.status, 200);
+  assert.equal(list.json.enabled, true);
+  assert.ok(!JSON.stringify(list.json).includes(psk), 'the list shows a key');
+  await page.click(`${row} .row-actions button`);
+  const [del] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes(`/api/v1/appliances/${identity}`) && r.request().method() === 'DELETE'),
+    page.click(`${row} .confirm .btn-danger`),
+  ]);
+  assert.equal(del.status(), 204);
+  await page.waitForSelector(row, { state: 'detached' });
+  const after = await apiCall(page, 'GET', '/appliances');
+  assert.ok(!after.json.appliances.some((a) => a.identity === identity), 'revoked appliance still listed');
+  assert.deepEqual(errors, []);
+  await ctx.close();
+});

@@ -24,6 +24,7 @@ import { route } from '../router';
 import { isAdmin, session } from '../session';
 import { useStore } from '../store';
 import type { SystemInfo, TariffDoc, TariffProblem, Token, User } from '../types';
+import { AppliancesCard } from './Appliances';
 import { MIN_PASSWORD } from './Auth';
 import { HomeKitCard } from './HomeKit';
 
@@ -605,6 +606,7 @@ export function Settings() {
         <PasswordCard />
         {admin && <UsersCard me={me} />}
         {admin && <TokensCard />}
+        {admin && <AppliancesCard />}
         {admin && <TariffCard />}
         {admin && <HomeKitCard />}
         <SystemCard admin={admin} />
