@@ -43,7 +43,9 @@
 //   - Notifications never block the controller: each observer has a
 //     one-document mailbox where the newest document replaces an
 //     undelivered one; a goroutine per observer sends CON notifications
-//     and drops the observer when one fails.
+//     and drops the observer when one fails. An observer that got
+//     nothing for RefreshEvery (24 h) is sent the unchanged resource
+//     again, so a dead observer is found within a day.
 //   - Bounds: MaxSessions, MaxObservers, MaxObserversPerSession (over it
 //     the answer carries no Observe option), MaxPayload per request body
 //     (4.13 above), 16 KiB per CoAP message (block-wise assembled too),

@@ -486,7 +486,7 @@ func (s *Server) observable(w mux.ResponseWriter, r *mux.Message, path string, b
 	if obs, err := r.Observe(); err == nil {
 		switch obs {
 		case 0:
-			observing = s.obs.add(w.Conn(), r.Token(), path)
+			observing = s.obs.add(w.Conn(), r.Token(), path, body)
 		case 1:
 			s.obs.remove(w.Conn(), r.Token(), path)
 		}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/plgd-dev/go-coap/v3/message"
 	"github.com/plgd-dev/go-coap/v3/message/codes"
@@ -21,9 +22,13 @@ type observer struct {
 	cc    mux.Conn
 	token []byte
 	path  string
+	doc   func() []byte // the resource's current representation
 	mb    chan []byte
 	stop  chan struct{}
 	once  sync.Once
+	// sentAt is when the observer last got the resource (the answer to
+	// its registration or an ACKed notification), unix nanoseconds.
+	sentAt atomic.Int64
 }
 
 func (o *observer) close() { o.once.Do(func() { close(o.stop) }) }
@@ -32,6 +37,7 @@ func (o *observer) close() { o.once.Do(func() { close(o.stop) }) }
 type observers struct {
 	log *slog.Logger
 	seq *atomic.Uint64
+	now func() time.Time
 
 	mu     sync.Mutex
 	byPath map[string][]*observer
@@ -41,15 +47,55 @@ type observers struct {
 	sent atomic.Uint64
 }
 
-func newObservers(log *slog.Logger, seq *atomic.Uint64) *observers {
-	return &observers{log: log, seq: seq, byPath: map[string][]*observer{}, ctx: context.Background()}
+func newObservers(log *slog.Logger, seq *atomic.Uint64, now func() time.Time) *observers {
+	return &observers{log: log, seq: seq, now: now, byPath: map[string][]*observer{}, ctx: context.Background()}
+}
+
+// RefreshEvery is the longest an observer goes without a notification: an
+// unchanged resource is sent again (CON) so a dead observer is found and
+// dropped, and a live one that missed a change catches up (RFC 7641 §4.5).
+const RefreshEvery = 24 * time.Hour
+
+// refresh re-sends the current representation to every observer that got
+// nothing for RefreshEvery. It never blocks.
+func (os_ *observers) refresh() {
+	now := os_.now()
+	os_.mu.Lock()
+	var due []*observer
+	for _, list := range os_.byPath {
+		for _, o := range list {
+			if now.Sub(time.Unix(0, o.sentAt.Load())) >= RefreshEvery {
+				due = append(due, o)
+			}
+		}
+	}
+	os_.mu.Unlock()
+	for _, o := range due {
+		o.sentAt.Store(now.UnixNano()) // at most one refresh in flight
+		put(o.mb, o.doc())
+	}
+}
+
+// put hands b to a one-slot mailbox, replacing an undelivered document.
+func put(mb chan []byte, b []byte) {
+	for {
+		select {
+		case mb <- b:
+			return
+		default:
+			select { // full: drop the older document and retry
+			case <-mb:
+			default:
+			}
+		}
+	}
 }
 
 // nextSeq is the next Observe option value (24 bits, increasing).
 func (os_ *observers) nextSeq() uint32 { return uint32(os_.seq.Add(1) & 0xffffff) }
 
 // add registers an observation; false if a bound is reached.
-func (os_ *observers) add(cc mux.Conn, token []byte, path string) bool {
+func (os_ *observers) add(cc mux.Conn, token []byte, path string, doc func() []byte) bool {
 	os_.mu.Lock()
 	defer os_.mu.Unlock()
 	for _, o := range os_.byPath[path] {
@@ -68,7 +114,8 @@ func (os_ *observers) add(cc mux.Conn, token []byte, path string) bool {
 	if os_.n >= MaxObservers || perSession >= MaxObserversPerSession {
 		return false
 	}
-	o := &observer{cc: cc, token: bytes.Clone(token), path: path, mb: make(chan []byte, 1), stop: make(chan struct{})}
+	o := &observer{cc: cc, token: bytes.Clone(token), path: path, doc: doc, mb: make(chan []byte, 1), stop: make(chan struct{})}
+	o.sentAt.Store(os_.now().UnixNano())
 	os_.byPath[path] = append(os_.byPath[path], o)
 	os_.n++
 	go os_.deliver(o)
@@ -122,18 +169,7 @@ func (os_ *observers) notify(path string, b []byte) {
 	list := append([]*observer(nil), os_.byPath[path]...)
 	os_.mu.Unlock()
 	for _, o := range list {
-		for {
-			select {
-			case o.mb <- b:
-			default:
-				select { // full: drop the older document and retry
-				case <-o.mb:
-				default:
-				}
-				continue
-			}
-			break
-		}
+		put(o.mb, b)
 	}
 }
 
@@ -164,6 +200,7 @@ func (os_ *observers) deliver(o *observer) {
 				return
 			}
 			os_.sent.Add(1)
+			o.sentAt.Store(os_.now().UnixNano())
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/plgd-dev/go-coap/v3/message/pool"
 
 	"github.com/gatewayd-project/gatewayd/energy"
+	"github.com/gatewayd-project/gatewayd/energy/clocktest"
 )
 
 // One session gets at most MaxObserversPerSession observations; over the
@@ -135,4 +136,44 @@ func TestPriceBlockwise(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no block-wise notification")
 	}
+}
+
+// An unchanged /ctl is sent again after RefreshEvery (CON: a dead observer
+// is found), and not before.
+func TestObserveRefreshedDaily(t *testing.T) {
+	clk := clocktest.New(time.Date(2026, 8, 11, 12, 0, 0, 0, time.UTC))
+	r := newRig(t, func(o *Options) { o.Clock = clk; o.MaxLifetime = 48 * time.Hour })
+	a := r.pair(t, "Heat pump")
+	cc := dial(t, r.addr, a)
+	if c, _ := post(t, cc, "/rd", message.AppLinkFormat, nil, "ep="+a.Identity, "lt=172800"); c != codes.Created {
+		t.Fatal("register")
+	}
+	got := make(chan Ctl, 8)
+	if _, err := cc.Observe(rctx(t), "/dev/"+a.Identity+"/ctl", func(n *pool.Message) {
+		b, _ := n.ReadBody()
+		var c Ctl
+		if jsonUnmarshal(b, &c) == nil {
+			got <- c
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if c := <-got; c.Mode != ModeNormal {
+		t.Fatalf("registration answer %+v", c)
+	}
+	clk.Advance(RefreshEvery - 2*time.Second)
+	time.Sleep(300 * time.Millisecond) // let the server run its tick
+	if len(got) != 0 {
+		t.Fatalf("notified before the refresh interval: %+v", <-got)
+	}
+	clk.Advance(3 * time.Second)
+	select {
+	case c := <-got:
+		if c.Mode != ModeNormal {
+			t.Fatalf("refresh %+v", c)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no refresh after a day without a change")
+	}
+	waitFor(t, "the refresh acknowledged", func() bool { return r.srv.obs.sent.Load() == 1 })
 }

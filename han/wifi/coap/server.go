@@ -154,7 +154,7 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{o: o, log: o.Log, eps: map[string]*endpoint{}, rds: map[int]string{},
 		sessions: map[*udpclient.Conn]*session{}, price: []byte("{}"), limit: []byte(`{"simple":0,"importLimitW":0,"exportLimitW":0}`)}
-	s.obs = newObservers(s.log, &s.seq)
+	s.obs = newObservers(s.log, &s.seq, s.o.Clock.Now)
 	s.router = s.routes()
 	return s, nil
 }
@@ -304,6 +304,7 @@ loop:
 		case <-t.C():
 			now := s.o.Clock.Now()
 			s.expire(now)
+			s.obs.refresh()
 			if !now.Before(reload) {
 				reload = now.Add(s.o.ReloadEvery)
 				removed, rerr := s.o.Store.Reload()
