@@ -87,7 +87,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, start
 	meter, err := emul.New(clock, emul.Config{
 		Protocol: *protocol, Link: cfg.Metering.Port, Baud: *baud,
 		Address: "123456789012", Td: 20 * time.Millisecond,
-		Model: emul.ModelConfig{Extra: home.PowerW},
+		Model: emul.ModelConfig{Extra: func(t time.Time) int64 { return home.PowerW(t) + emulatedLoadW(reg) }},
 	}, log.With("sub", "emul-meter"))
 	if err != nil {
 		return err
@@ -200,4 +200,18 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, start
 		err = nil
 	}
 	return err
+}
+
+// emulatedLoadW is what the demo's emulated appliances on the other
+// transports (ECHONET Lite, CoAP, BLE) draw as their drivers last saw it,
+// so the emulated meter measures the whole home (a battery discharging
+// counts negative). The simulated appliances count through the sim home.
+func emulatedLoadW(reg *devices.Registry) int64 {
+	var p int64
+	for _, d := range reg.Devices() {
+		if d.Transport != "sim" && d.State.Online {
+			p += d.State.PowerW
+		}
+	}
+	return p
 }
