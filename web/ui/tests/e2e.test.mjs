@@ -428,7 +428,7 @@ test('a viewer sees no admin settings', async () => {
   assert.equal(await v.page.locator('.device-controls').count(), 0, 'a viewer sees device controls');
   await gotoPage(v.page, 'settings');
   await v.page.waitForSelector('#settings-system dl');
-  for (const sel of ['#settings-users', '#settings-tokens', '#settings-tariff', '#backup-link']) {
+  for (const sel of ['#settings-users', '#settings-tokens', '#settings-tariff', '#backup-link', '#settings-appliances', '#settings-homekit']) {
     assert.equal(await v.page.locator(sel).count(), 0, `viewer sees ${sel}`);
   }
   for (const sel of ['#settings-language', '#settings-password', '#settings-system', '#viewer-note']) {
@@ -436,6 +436,7 @@ test('a viewer sees no admin settings', async () => {
   }
   const users = await apiCall(v.page, 'GET', '/users');
   assert.equal(users.status, 403);
+  assert.equal((await apiCall(v.page, 'GET', '/appliances')).status, 403);
   await gotoPage(v.page, 'dr');
   assert.equal(await v.page.locator('.optout').count(), 0, 'viewer sees an opt-out button');
   assert.deepEqual(v.errors, []);
