@@ -168,7 +168,9 @@ func bleErr(err error) error {
 		return fmt.Errorf("%w: %v", web.ErrBLENotAdopted, err)
 	case errors.Is(err, ble.ErrAdopted):
 		return fmt.Errorf("%w: %v", web.ErrBLEAdopted, err)
-	case errors.Is(err, ble.ErrKeyRequired), errors.Is(err, ble.ErrBadKey):
+	case errors.Is(err, ble.ErrKeyRequired):
+		return fmt.Errorf("%w: %v", web.ErrBLEKeyRequired, err)
+	case errors.Is(err, ble.ErrBadKey):
 		return fmt.Errorf("%w: %v", web.ErrBLEKey, err)
 	case errors.Is(err, ble.ErrUnsupported), errors.Is(err, ble.ErrFull):
 		return fmt.Errorf("%w: %v", web.ErrBLEInvalid, err)
