@@ -27,6 +27,8 @@ type hanBLE struct {
 	dir string
 	// adapter is given (the demo's emulated one), else opened from config.
 	adapter ble.Adapter
+	// openAdapter opens the adapter of a session (h.open; tests replace it).
+	openAdapter func() (ble.Adapter, error)
 
 	mu  sync.Mutex
 	hub *ble.Hub
@@ -37,6 +39,7 @@ func (g *gateway) setupBLE(gopts gatewayOptions) *hanBLE {
 		return nil
 	}
 	h := &hanBLE{g: g, log: g.log.With("sub", "ble"), dir: filepath.Join(g.cfg.StateDir, "ble"), adapter: gopts.bleAdapter}
+	h.openAdapter = h.open
 	g.addWrap(h.wrap)
 	g.han = append(g.han, h.run)
 	return h
@@ -63,19 +66,33 @@ func (h *hanBLE) open() (ble.Adapter, error) {
 	return hci.Open(c.HCI, c.Scan == "active")
 }
 
+// Retry pacing of han.ble: a missing or failing adapter is retried after
+// bleRetryMin, doubling to bleRetryMax; a session that ran bleHealthy or
+// longer starts the pacing afresh.
+const (
+	bleRetryMin = 5 * time.Second
+	bleRetryMax = 5 * time.Minute
+	bleHealthy  = time.Minute
+)
+
 func (h *hanBLE) run(ctx context.Context) error {
-	backoff := 5 * time.Second
+	backoff := bleRetryMin
 	for ctx.Err() == nil {
+		began := h.g.clock.Now()
 		err := h.session(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
-		var noAdapter bool
-		if errors.Is(err, ble.ErrNoAdapter) {
-			noAdapter = true
-			h.g.health.Set(condBLENoAdapter, fmt.Sprintf("BLE adapter %s: %v", h.g.cfg.HAN.BLE.HCI, err))
+		if h.g.clock.Now().Sub(began) >= bleHealthy {
+			backoff = bleRetryMin
 		}
-		h.log.Warn("ble: adapter session ended; retrying", "err", err, "in", backoff, "no_adapter", noAdapter)
+		if err == nil {
+			err = errors.New("ble: adapter session ended")
+		}
+		// Whatever ended the session (no adapter, a scan that failed, the
+		// adapter unplugged), BLE is down until the next one opens.
+		h.g.health.Set(condBLENoAdapter, fmt.Sprintf("BLE adapter %s: %v (retry in %v)", h.g.cfg.HAN.BLE.HCI, err, backoff))
+		h.log.Warn("ble: adapter session ended; retrying", "err", err, "in", backoff, "no_adapter", errors.Is(err, ble.ErrNoAdapter))
 		t := h.g.clock.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
@@ -83,13 +100,13 @@ func (h *hanBLE) run(ctx context.Context) error {
 			return nil
 		case <-t.C():
 		}
-		backoff = min(2*backoff, 5*time.Minute)
+		backoff = min(2*backoff, bleRetryMax)
 	}
 	return nil
 }
 
 func (h *hanBLE) session(ctx context.Context) error {
-	ad, err := h.open()
+	ad, err := h.openAdapter()
 	if err != nil {
 		return err
 	}
@@ -168,7 +185,9 @@ func bleErr(err error) error {
 		return fmt.Errorf("%w: %v", web.ErrBLENotAdopted, err)
 	case errors.Is(err, ble.ErrAdopted):
 		return fmt.Errorf("%w: %v", web.ErrBLEAdopted, err)
-	case errors.Is(err, ble.ErrKeyRequired), errors.Is(err, ble.ErrBadKey):
+	case errors.Is(err, ble.ErrKeyRequired):
+		return fmt.Errorf("%w: %v", web.ErrBLEKeyRequired, err)
+	case errors.Is(err, ble.ErrBadKey):
 		return fmt.Errorf("%w: %v", web.ErrBLEKey, err)
 	case errors.Is(err, ble.ErrUnsupported), errors.Is(err, ble.ErrFull):
 		return fmt.Errorf("%w: %v", web.ErrBLEInvalid, err)

@@ -11,7 +11,11 @@
 // bounded parser, so a malformed advertisement cannot crash the daemon
 // through go-ble's unchecked slicing.
 //
-// On other systems Open returns ble.ErrNoAdapter.
+// Open first checks /sys/class/bluetooth/hciN and returns ble.ErrNoAdapter
+// for an adapter the kernel does not have: go-ble's socket.open returns
+// without closing its raw HCI socket when the adapter's ioctls fail, and
+// the daemon retries a missing adapter as long as it runs (a leaked fd per
+// retry otherwise). On other systems Open returns ble.ErrNoAdapter.
 //
 // Concurrency: an Adapter is safe for concurrent use.
 package hci

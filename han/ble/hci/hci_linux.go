@@ -6,6 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +34,9 @@ func Open(name string, active bool) (ble.Adapter, error) {
 	if err != nil || id < 0 || id > 15 {
 		return nil, fmt.Errorf("ble: adapter %q: want hci0..hci15", name)
 	}
+	if err := present(sysBluetooth, name); err != nil {
+		return nil, err
+	}
 	typ := uint8(0)
 	if active {
 		typ = 1
@@ -41,6 +47,27 @@ func Open(name string, active bool) (ble.Adapter, error) {
 		return nil, fmt.Errorf("%w: %s: %v", ble.ErrNoAdapter, name, err)
 	}
 	return &Adapter{dev: dev}, nil
+}
+
+// sysBluetooth lists the kernel's Bluetooth adapters.
+const sysBluetooth = "/sys/class/bluetooth"
+
+// present checks that the kernel has adapter name before go-ble is asked
+// for it: go-ble's socket.open leaks its HCI socket on every failed
+// ioctl, and the daemon retries a missing adapter for as long as it runs.
+// A system without sysfs (root absent) is left to go-ble.
+func present(root, name string) error {
+	if _, err := os.Stat(root); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Stat("/sys/class"); err == nil {
+			// sysfs is there but no Bluetooth class: no driver, no adapter.
+			return fmt.Errorf("%w: %s: no Bluetooth support in the kernel (%s missing)", ble.ErrNoAdapter, name, root)
+		}
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(root, name)); err != nil {
+		return fmt.Errorf("%w: %s: not present (%s)", ble.ErrNoAdapter, name, root)
+	}
+	return nil
 }
 
 // rawAdv is what go-ble's Linux advertisement exposes beyond the interface.

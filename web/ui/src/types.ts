@@ -218,3 +218,18 @@ export interface SystemInfo {
   storage: { path: string; size_bytes: number };
   tls: boolean;
 }
+
+/** GET /api/v1/ble/seen: one BLE device heard nearby (admins only). */
+export interface BLESeen {
+  mac: string;
+  name: string;
+  rssi: number;
+  last_seen: string;
+  connectable: boolean;
+  /** What the gateway understands of it: bthome, bthome-encrypted, ess, appliance. */
+  advertises: string[] | null;
+  quantities: string[] | null;
+  kind: string;
+  adopted: boolean;
+  device?: string;
+}

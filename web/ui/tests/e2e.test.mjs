@@ -628,3 +628,107 @@ test('CoAP appliances: the demo appliances listed; pair shows the key once; revo
   assert.deepEqual(errors, []);
   await ctx.close();
 });
+
+test('BLE: an admin adopts the nearby thermo-hygrometer; an encrypted meter needs its right key; viewers see none of it', async () => {
+  const THERMO = 'A4:C1:38:10:00:03';
+  const POWER = 'A4:C1:38:10:00:04';
+  const card = (id) => `[id="device-${id}"]`;
+  const { ctx, page, errors } = await open({ state: adminState });
+  await gotoPage(page, 'devices');
+  const row = (mac) => `#ble-list li[data-mac="${mac}"]`;
+  await page.waitForSelector(row(THERMO), { timeout: 15000 });
+  const text = await page.textContent(row(THERMO));
+  assert.match(text, /Thermo-hygrometer/);
+  assert.match(text, /BTHome/);
+  assert.match(text, /-?\d+ dBm/);
+  assert.match(text, /heard/);
+  assert.equal(await page.locator(card('ble:a4c138100003')).count(), 0, 'a device before adoption');
+
+  // Adopt with a name of our own.
+  await page.click(`[data-adopt="${THERMO}"]`);
+  await page.waitForSelector('#ble-adopt-form');
+  assert.equal(await page.locator('#ble-adopt-key').count(), 0, 'a key field for an unencrypted sensor');
+  await page.fill('#ble-adopt-name', 'Bedroom climate');
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/v1/devices') && r.request().method() === 'POST'),
+    page.click('#ble-adopt-form button[type=submit]'),
+  ]);
+  assert.equal(res.status(), 201);
+  await page.waitForSelector(card('ble:a4c138100003'));
+  assert.match(await page.textContent(`${card('ble:a4c138100003')} h2`), /Bedroom climate/);
+  await page.waitForSelector(`${card('ble:a4c138100003')} table`, { timeout: 15000 });
+  const values = await page.textContent(`${card('ble:a4c138100003')} table`);
+  assert.match(values, /temperature/);
+  assert.match(values, /humidity/);
+  await page.waitForSelector(`${row(THERMO)} .badge-ok`, { timeout: 10000 });
+
+  // The encrypted power meter: removed, it is a candidate that needs its key.
+  const key = readFileSync(join(gw.state, 'ble', 'keys', 'A4C138100004'), 'utf8').trim();
+  assert.match(key, /^[0-9a-f]{32}$/);
+  await page.click('.ble-remove[data-device="ble:a4c138100004"] button');
+  const [del] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/v1/devices/ble%3Aa4c138100004') && r.request().method() === 'DELETE'),
+    page.click('.ble-remove[data-device="ble:a4c138100004"] .btn-danger'),
+  ]);
+  assert.equal(del.status(), 204);
+  await page.waitForSelector(card('ble:a4c138100004'), { state: 'detached' });
+  await page.waitForSelector(`[data-adopt="${POWER}"]`, { timeout: 15000 });
+  assert.match(await page.textContent(row(POWER)), /encrypted/);
+  await page.click(`[data-adopt="${POWER}"]`);
+  await page.waitForSelector('#ble-adopt-key');
+  // No key: said at the field, before any request.
+  await page.click('#ble-adopt-form button[type=submit]');
+  await page.waitForSelector('#ble-adopt-key-err');
+  // A wrong key: the server's error at the key field, nothing adopted.
+  await page.fill('#ble-adopt-key', '00112233445566778899aabbccddeeff');
+  const [bad] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/v1/devices') && r.request().method() === 'POST'),
+    page.click('#ble-adopt-form button[type=submit]'),
+  ]);
+  assert.equal(bad.status(), 400);
+  const body = await bad.json();
+  assert.equal(body.code, 'ble_key');
+  await page.waitForFunction((msg) => document.querySelector('#ble-adopt-key-err')?.textContent === msg, body.error);
+  assert.match(body.error, /wrong/);
+  assert.equal(await page.getAttribute('#ble-adopt-key', 'aria-invalid'), 'true');
+  assert.equal(await page.locator(card('ble:a4c138100004')).count(), 0);
+  // The open form with its error: accessible (axe needs the CSP bypassed:
+  // a context of its own), and no horizontal scroll on a phone.
+  const ax = await open({ state: adminState, bypassCSP: true });
+  await gotoPage(ax.page, 'devices');
+  await ax.page.click(`[data-adopt="${POWER}"]`);
+  await ax.page.fill('#ble-adopt-key', '00112233445566778899aabbccddeeff');
+  await ax.page.click('#ble-adopt-form button[type=submit]');
+  await ax.page.waitForSelector('#ble-adopt-key-err');
+  await ax.page.addScriptTag({ path: axePath });
+  const viol = await ax.page.evaluate(async () =>
+    (await window.axe.run(document.querySelector('#ble-nearby'))).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id),
+  );
+  await ax.ctx.close();
+  await page.setViewportSize(PHONE);
+  await noHorizontalScroll(page, 'phone devices with the BLE adoption form');
+  await page.locator('#ble-nearby').screenshot({ path: join(artifacts, 'ble-nearby-phone.png') });
+  await page.setViewportSize(DESKTOP);
+  // The right key adopts it again, with values.
+  await page.fill('#ble-adopt-key', key.toUpperCase());
+  const [good] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/v1/devices') && r.request().method() === 'POST'),
+    page.click('#ble-adopt-form button[type=submit]'),
+  ]);
+  assert.equal(good.status(), 201);
+  await page.waitForSelector(`${card('ble:a4c138100004')} table`, { timeout: 15000 });
+  assert.match(await page.textContent(`${card('ble:a4c138100004')} table`), /power/);
+  await page.locator('#ble-nearby').screenshot({ path: join(artifacts, 'ble-nearby-desktop.png') });
+  assert.deepEqual(errors, []);
+  await ctx.close();
+
+  const v = await open({ state: viewerState });
+  await gotoPage(v.page, 'devices');
+  await v.page.waitForSelector(card('ble:a4c138100003'));
+  assert.equal(await v.page.locator('#ble-nearby').count(), 0, 'a viewer sees the BLE candidates');
+  assert.equal(await v.page.locator('.ble-remove').count(), 0, 'a viewer sees remove buttons');
+  assert.equal((await apiCall(v.page, 'GET', '/ble/seen')).status, 403);
+  assert.deepEqual(v.errors, []);
+  await v.ctx.close();
+  assert.deepEqual(viol, [], 'axe on the BLE card');
+});

@@ -6,6 +6,7 @@ import { useApi, useNow } from '../hooks';
 import { t, tx } from '../i18n';
 import { isAdmin } from '../session';
 import type { Device } from '../types';
+import { NearbyBLE, RemoveBLE } from './BLE';
 
 const stateKind = { online: 'ok', offline: 'bad', unknown: 'muted' } as const;
 
@@ -120,6 +121,7 @@ function DeviceCard({ d, now, onChange }: { d: Device; now: number; onChange: ()
         </div>
       </dl>
       {isAdmin() && <Controls d={d} onDone={onChange} />}
+      {isAdmin() && d.transport === 'ble' && <RemoveBLE d={d} onDone={onChange} />}
       {d.values && d.values.length > 0 ? (
         <>
           <ValueTable d={d} values={d.values.filter((v) => main.includes(v.quantity) || d.values!.length <= 12)} caption={t('dev.valuesOf', { name: fmt.deviceName(d) })} />
@@ -185,6 +187,7 @@ export function Devices() {
         ))}
       </div>
       {res.data && list.length <= 1 && <p class="muted small">{t('dev.more')}</p>}
+      {isAdmin() && <NearbyBLE now={now} onAdopted={res.reload} />}
     </div>
   );
 }
