@@ -3,23 +3,26 @@ module github.com/gatewayd-project/gatewayd
 go 1.26.8
 
 require (
+	github.com/brutella/hap v0.0.35
 	github.com/creack/pty v1.1.24
 	go.bug.st/serial v1.8.0
+	go.etcd.io/bbolt v1.5.0
+	golang.org/x/crypto v0.58.0
 	golang.org/x/sys v0.49.0
 	gopkg.in/yaml.v3 v3.0.1
+	periph.io/x/conn/v3 v3.7.2
+	periph.io/x/host/v3 v3.8.5
 )
 
 require (
 	github.com/brutella/dnssd v1.2.14 // indirect
-	github.com/brutella/hap v0.0.35 // indirect
 	github.com/go-chi/chi v1.5.4 // indirect
+	github.com/jonboulle/clockwork v0.4.0 // indirect
 	github.com/miekg/dns v1.1.61 // indirect
 	github.com/tadglines/go-pkgs v0.0.0-20210623144937-b983b20f54f9 // indirect
 	github.com/vishvananda/netlink v1.2.1-beta.2 // indirect
 	github.com/vishvananda/netns v0.0.0-20200728191858-db3c7e526aae // indirect
 	github.com/xiam/to v0.0.0-20200126224905-d60d31e03561 // indirect
-	go.etcd.io/bbolt v1.5.0 // indirect
-	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/mod v0.41.0 // indirect
 	golang.org/x/net v0.60.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
