@@ -42,6 +42,9 @@ type Config struct {
 	Storage  Storage  `yaml:"storage"`
 	DR       DR       `yaml:"dr"`
 	HAN      HAN      `yaml:"han"`
+	Board    Board    `yaml:"board"`
+	Watchdog Watchdog `yaml:"watchdog"`
+	Update   Update   `yaml:"update"`
 	// StateDir holds the database and secrets. Default /var/lib/gatewayd;
 	// the CLI flag --state overrides it.
 	StateDir string `yaml:"state_dir"`
@@ -270,6 +273,9 @@ func Default() Config {
 			WiSUN:     WiSUN{Dialect: DialectAuto, Role: "han"},
 			EchonetIP: EchonetIP{Listen: ":3610", Interfaces: []string{}, Peers: []string{}},
 		},
+		Board:    defaultBoard(),
+		Watchdog: Watchdog{Interval: 10 * time.Second},
+		Update:   Update{MarkGoodCommand: []string{}, MarkGoodAfter: 5 * time.Minute},
 		StateDir: "/var/lib/gatewayd",
 	}
 }

@@ -222,6 +222,9 @@ state_dir: /tmp/gw
 				VENName: "gw-4711", Poll: time.Minute, Version: "3.1"},
 			Loads: []DRLoad{{Device: "sim-ev", Class: ClassCurtailable, Priority: 2, CurtailW: 1400, MinOn: 5 * time.Minute}}},
 		HAN:      Default().HAN,
+		Board:    Default().Board,
+		Watchdog: Default().Watchdog,
+		Update:   Default().Update,
 		StateDir: "/tmp/gw",
 	}
 	if !reflect.DeepEqual(got, want) {
