@@ -37,7 +37,11 @@ func HostLookup() (Lookup, error) {
 		for _, f := range st.Failed {
 			failed = append(failed, f.String())
 		}
-		return nil, fmt.Errorf("board: no GPIO on this host (drivers failed: %s): %w", strings.Join(failed, "; "), ErrNoGPIO)
+		why := ""
+		if len(failed) > 0 {
+			why = " (drivers failed: " + strings.Join(failed, "; ") + ")"
+		}
+		return nil, fmt.Errorf("board: no GPIO on this host%s: %w", why, ErrNoGPIO)
 	}
 	return gpioreg.ByName, nil
 }
