@@ -59,7 +59,7 @@ func TestStuckLoopStopsPings(t *testing.T) {
 	// The meter loop hangs; storage keeps going.
 	clk.Advance(5 * time.Second)
 	store()
-	k.Tick(&last) // 5 s silent: still fine
+	k.Tick(&last)            // 5 s silent: still fine
 	for i := 0; i < 3; i++ { // 10 s: the bound; 15 s, 20 s: stale
 		clk.Advance(5 * time.Second)
 		store()
