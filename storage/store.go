@@ -168,6 +168,9 @@ func Open(o Options) (*Store, error) {
 		FreelistType:   bolt.FreelistMapType,
 		ReadOnly:       o.ReadOnly,
 	}
+	if err := checkSize(o.Path); err != nil {
+		return nil, err
+	}
 	db, err := bolt.Open(o.Path, 0o600, bo)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", o.Path, err)
