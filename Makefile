@@ -103,7 +103,6 @@ dist: ui
 	@rm -rf tmp/dist && mkdir -p tmp/dist/$(DIST_NAME)
 	git ls-files -z | xargs -0 cp --parents -t tmp/dist/$(DIST_NAME)
 	@if [ -f $(UI)/dist/app/index.html ]; then cp -r --parents $(UI)/dist/app tmp/dist/$(DIST_NAME); fi
-	echo $(VERSION) > tmp/dist/$(DIST_NAME)/VERSION
 	cd tmp/dist/$(DIST_NAME) && $(GO) mod vendor
 	tar -C tmp/dist --sort=name --owner=0 --group=0 --numeric-owner --mtime='2000-01-01' -czf dist/$(DIST_NAME)-vendored.tar.gz $(DIST_NAME)
 	@ls -l dist/$(DIST_NAME)-vendored.tar.gz | awk '{printf "%-28s %6.2f MB\n", $$9, $$5/1048576}'
