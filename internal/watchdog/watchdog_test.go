@@ -173,3 +173,13 @@ func TestDevicePTY(t *testing.T) {
 		t.Fatalf("pty saw %q, want a keep-alive then V", got)
 	}
 }
+
+// BenchmarkBeat is what a main loop pays per iteration for the watchdog.
+func BenchmarkBeat(b *testing.B) {
+	lv := NewLiveness(clocktest.New(t0))
+	beat := lv.Register("meter", time.Minute)
+	b.ReportAllocs()
+	for b.Loop() {
+		beat()
+	}
+}
