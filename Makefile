@@ -13,11 +13,13 @@ BENCHTIME ?= 2s
 UI        := web/ui
 UI_SRC    := $(shell find $(UI)/src $(UI)/index.html $(UI)/vite.config.ts $(UI)/tsconfig.json $(UI)/scripts $(UI)/public -type f 2>/dev/null)
 # Debian packages the tests need: libcoap3-bin (coap-client, the CoAP
-# interop test); headless Chromium for the browser tests.
-APT_PACKAGES ?= libcoap3-bin
+# interop test); qemu-user for the ARM test runs, systemd-analyze and
+# shellcheck for the Buildroot tree's checks; headless Chromium for the
+# browser tests.
+APT_PACKAGES ?= libcoap3-bin qemu-user-static systemd shellcheck
 BROWSER_APT_PACKAGES := chromium fonts-noto-cjk
 
-.PHONY: all build ui ui-check run test test-deps lint unit browser bench fuzz soak clean
+.PHONY: all build ui ui-check run test test-deps lint unit browser bench fuzz soak clean dist cross
 
 all: build
 
@@ -76,7 +78,37 @@ browser: ui-check build
 # Every test of the project: lint, unit and integration (test/ builds the
 # binary and runs it against the emulators over real ptys and sockets),
 # and the browser tests.
-test: lint unit browser
+test: lint unit cross browser
+
+# The core packages' unit tests as linux/arm64 and linux/arm (GOARM=7)
+# binaries under qemu-user: 64-bit atomics alignment, bbolt's 2 GB map on
+# 32-bit and byte order in the codecs. No -race (not on arm under qemu),
+# no soak.
+CROSS_PKGS := ./energy/... ./metering-link/... ./storage/... ./dr/... ./han/echonet/... ./han/wisun/... \
+	./board/... ./bus/ ./health/ ./devices/... ./internal/sdnotify/ ./internal/watchdog/
+cross: test-deps
+	GOARCH=arm64 $(GO) test -exec qemu-aarch64-static -count=1 -timeout 15m -skip '^TestSoak$$' $(CROSS_PKGS)
+	GOARCH=arm GOARM=7 $(GO) test -exec qemu-arm-static -count=1 -timeout 15m -skip '^TestSoak$$' $(CROSS_PKGS)
+
+# Release artifacts in dist/: static, stripped linux/arm64 and linux/arm
+# (GOARM=7) binaries with the web UI embedded, their sizes, and the
+# offline source tarball for Buildroot (vendor/ and the built UI inside;
+# see buildroot/README.md). The size budget is checked by
+# buildroot/dist_test.go (DIST=1).
+DIST_NAME := gatewayd-$(VERSION)
+dist: ui
+	@mkdir -p dist
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/gatewayd-linux-arm64 ./cmd/gatewayd
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/gatewayd-linux-armv7 ./cmd/gatewayd
+	@ls -l dist/gatewayd-linux-arm64 dist/gatewayd-linux-armv7 | awk '{printf "%-28s %6.2f MB\n", $$9, $$5/1048576}'
+	@rm -rf tmp/dist && mkdir -p tmp/dist/$(DIST_NAME)
+	git ls-files -z | xargs -0 cp --parents -t tmp/dist/$(DIST_NAME)
+	@if [ -f $(UI)/dist/app/index.html ]; then cp -r --parents $(UI)/dist/app tmp/dist/$(DIST_NAME); fi
+	cd tmp/dist/$(DIST_NAME) && $(GO) mod vendor
+	tar -C tmp/dist --sort=name --owner=0 --group=0 --numeric-owner --mtime='2000-01-01' -czf dist/$(DIST_NAME)-vendored.tar.gz $(DIST_NAME)
+	@ls -l dist/$(DIST_NAME)-vendored.tar.gz | awk '{printf "%-28s %6.2f MB\n", $$9, $$5/1048576}'
+	sha256sum dist/$(DIST_NAME)-vendored.tar.gz > dist/$(DIST_NAME)-vendored.tar.gz.sha256
+	DIST=$(CURDIR)/dist $(GO) test -count=1 -run '^TestDist' ./buildroot/
 
 bench: test-deps build
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./metering-link/... ./storage/... ./dr/... ./han/wifi/coap/... ./test/...
@@ -95,4 +127,4 @@ fuzz:
 		done; done
 
 clean:
-	rm -rf bin tmp $(UI)/dist/app $(UI)/node_modules $(UI)/test-artifacts
+	rm -rf bin tmp dist $(UI)/dist/app $(UI)/node_modules $(UI)/test-artifacts

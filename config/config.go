@@ -43,6 +43,9 @@ type Config struct {
 	DR       DR       `yaml:"dr"`
 	HAN      HAN      `yaml:"han"`
 	HomeKit  HomeKit  `yaml:"homekit"`
+	Board    Board    `yaml:"board"`
+	Watchdog Watchdog `yaml:"watchdog"`
+	Update   Update   `yaml:"update"`
 	// StateDir holds the database and secrets. Default /var/lib/gatewayd;
 	// the CLI flag --state overrides it.
 	StateDir string `yaml:"state_dir"`
@@ -312,6 +315,9 @@ func Default() Config {
 			CoAP:      CoAP{Listen: ":5684"},
 		},
 		HomeKit:  HomeKit{Name: "gatewayd", Port: 51826},
+		Board:    defaultBoard(),
+		Watchdog: Watchdog{Interval: 10 * time.Second},
+		Update:   Update{MarkGoodCommand: []string{}, MarkGoodAfter: 5 * time.Minute},
 		StateDir: "/var/lib/gatewayd",
 	}
 }

@@ -223,6 +223,9 @@ state_dir: /tmp/gw
 			Loads: []DRLoad{{Device: "sim-ev", Class: ClassCurtailable, Priority: 2, CurtailW: 1400, MinOn: 5 * time.Minute}}},
 		HAN:      Default().HAN,
 		HomeKit:  Default().HomeKit,
+		Board:    Default().Board,
+		Watchdog: Default().Watchdog,
+		Update:   Default().Update,
 		StateDir: "/tmp/gw",
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -145,6 +145,44 @@ homekit:
   # HAP TCP port (0 = any free port).
   port: 51826
 
+board:
+  # The appliance's own I/O by GPIO name (periph.io names, e.g. GPIO17).
+  # Without GPIO hardware these features are off and health says so.
+  # Relays: load-control contacts, switchable devices relay:<id>.
+  relays: []
+  #  - {id: boiler, name: Water heater, pin: GPIO17, active_low: false, rated_w: 2000}
+  # Status LEDs: link (meter link up), han (HAN devices answer),
+  # dr (an event or limit is active), fault (a health problem).
+  leds: []
+  #  - {role: fault, pin: GPIO5}
+  s0:
+    # Pulse input from the meter's S0 test output; empty = none. Its count
+    # is a derived series (device s0) checked against the meter register.
+    pin:
+    imp_per_kwh: 1000
+    # A pulse pulls the pin low (false) or drives it high (true).
+    active_high: false
+    # Edges closer than this to the last pulse are contact bounce.
+    debounce: 20ms
+    # Compare with the meter's import register every window; raise
+    # s0_mismatch beyond tolerance_pct (1 to 50) percent.
+    window: 15m
+    tolerance_pct: 5
+
+watchdog:
+  # Hardware watchdog device (e.g. /dev/watchdog) fed while the main loops
+  # make progress, for boards without systemd; empty = none. Under
+  # systemd the unit's WatchdogSec is used instead.
+  device:
+  interval: 10s
+
+update:
+  # A/B updates: the command run once after the gateway has been healthy
+  # for mark_good_after (argv, no shell), e.g. [rauc, status, mark-good].
+  # [] = none.
+  mark_good_command: []
+  mark_good_after: 5m
+
 # Database and secrets (absolute path). The --state flag overrides it.
 state_dir: /var/lib/gatewayd
 `

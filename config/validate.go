@@ -109,6 +109,7 @@ func validate(c *Config, file string, lines map[string]int) []*Error {
 	validateDR(&c.DR, fail)
 	validateHAN(c, fail)
 	validateHomeKit(c.HomeKit, fail)
+	validateBoard(c, fail)
 
 	if !path.IsAbs(c.StateDir) {
 		fail("state_dir", "must be an absolute path, not %q", c.StateDir)

@@ -101,6 +101,9 @@ type Options struct {
 	Seed   uint64
 	// SiteMaxAge is how old a site reading may be to count (default 10 s).
 	SiteMaxAge time.Duration
+	// Alive, if set, is called after every control step: the watchdog's
+	// proof that the DR loop makes progress.
+	Alive func()
 }
 
 // Service is the demand-response engine. Build it with New, run it with
@@ -244,6 +247,9 @@ func (s *Service) Run(ctx context.Context) error {
 	regCh := s.o.Registry.Changed()
 	for {
 		s.Step(ctx)
+		if s.o.Alive != nil {
+			s.o.Alive()
+		}
 		t := s.o.Clock.NewTimer(s.o.Control.Period)
 		select {
 		case <-ctx.Done():

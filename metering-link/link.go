@@ -62,6 +62,9 @@ type Options struct {
 	Started time.Time
 	// MaxBackoff caps the wait between reopen attempts (default 5 s).
 	MaxBackoff time.Duration
+	// Alive, if set, is called on every poll and every reopen attempt:
+	// the watchdog's proof that this loop makes progress.
+	Alive func()
 }
 
 // Link runs the poll plan against one meter.
@@ -113,6 +116,9 @@ func New(o Options) (*Link, error) {
 	if o.Device == "" {
 		o.Device = "meter"
 	}
+	if o.Alive == nil {
+		o.Alive = func() {}
+	}
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = 5 * time.Second
 	}
@@ -149,6 +155,7 @@ func (l *Link) Run(ctx context.Context) error {
 	defer l.saveCheckpoint(true)
 	backoff := 250 * time.Millisecond
 	for ctx.Err() == nil {
+		l.o.Alive()
 		err := l.session(ctx)
 		if ctx.Err() != nil {
 			break
@@ -249,6 +256,7 @@ func (l *Link) session(ctx context.Context) error {
 	nextMinute, nextEvents := now, now
 	firstEnergy := true
 	for {
+		l.o.Alive()
 		res, err := l.o.Driver.Poll(sctx, conn, groups)
 		at := l.o.Clock.Now()
 		l.apply(res, groups, at, firstEnergy)

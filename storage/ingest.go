@@ -279,6 +279,9 @@ func (s *Store) Run(ctx context.Context, in <-chan []energy.Reading) error {
 		}
 	}
 	for {
+		if s.o.Alive != nil {
+			s.o.Alive()
+		}
 		src := in
 		if s.Queued() >= s.o.QueueSize {
 			src = nil // backpressure

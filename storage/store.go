@@ -62,6 +62,9 @@ type Options struct {
 	Wrap func(d energy.DeviceID, q energy.Quantity) (energy.Decimal, bool)
 	// ReadOnly opens the database for inspection (db check, export).
 	ReadOnly bool
+	// Alive, if set, is called by Run on every batch and every commit
+	// timer: the watchdog's proof that the ingest loop makes progress.
+	Alive func()
 }
 
 // Store is the only owner of the bbolt database.
@@ -164,6 +167,9 @@ func Open(o Options) (*Store, error) {
 		NoFreelistSync: true,
 		FreelistType:   bolt.FreelistMapType,
 		ReadOnly:       o.ReadOnly,
+	}
+	if err := checkSize(o.Path); err != nil {
+		return nil, err
 	}
 	db, err := bolt.Open(o.Path, 0o600, bo)
 	if err != nil {

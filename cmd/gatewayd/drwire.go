@@ -143,6 +143,7 @@ func newDRWire(g *gateway, reg *devices.Registry, tariffs *tariffService, seed u
 			Period: cfg.Period, Seed: seed},
 		Rules: rules, Tariff: tariffs.Current, Feed: w.feed.Prices, KV: g.store, Seed: seed,
 		Record: g.record,
+		Alive:  g.sys.beat("dr", 3*cfg.Period+time.Minute),
 	}
 	if w.ven != nil {
 		opts.VEN = w.ven

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatewayd-project/gatewayd/board"
 	"github.com/gatewayd-project/gatewayd/bus"
 	"github.com/gatewayd-project/gatewayd/config"
 	"github.com/gatewayd-project/gatewayd/devices"
@@ -53,6 +54,8 @@ type gateway struct {
 	han []func(context.Context) error
 	// coap is han.coap: appliance pairing and the CoAP appliance API.
 	coap *coapWire
+	// sys is the supervisor contract: sd_notify, watchdogs, boot mark.
+	sys *systemWire
 
 	hanMu   sync.Mutex
 	hanDown map[energy.DeviceID]bool
@@ -117,12 +120,17 @@ type gatewayOptions struct {
 	// bleAdapter is han.ble's adapter (the demo's emulated one); nil
 	// opens han.ble.hci.
 	bleAdapter ble.Adapter
+	// getenv reads NOTIFY_SOCKET and WATCHDOG_* (nil: os.Getenv); gpio
+	// finds board pins (nil: periph's host drivers).
+	getenv func(string) string
+	gpio   board.Lookup
 }
 
 func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts gatewayOptions) (*gateway, error) {
 	clock := energy.SystemClock{}
 	g := &gateway{cfg: cfg, log: log, clock: clock, health: health.New(clock.Now)}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
+	g.sys = newSystemWire(g, gopts.getenv)
 	g.bus = bus.New(g.ctx)
 	drv, err := newDriver(cfg, clock, g.health, log)
 	if err != nil {
@@ -134,6 +142,7 @@ func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts ga
 	}
 	so := storeOptions(cfg, log.With("sub", "storage"))
 	so.Clock, so.Health, so.Wrap = clock, g.health, g.wrapOf
+	so.Alive = g.sys.beat("storage", 2*cfg.Storage.CommitInterval+time.Minute)
 	g.store, err = storage.Open(so)
 	if err != nil {
 		return nil, err
@@ -146,6 +155,7 @@ func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts ga
 		Clock: clock, Publisher: g.bus, Health: g.health, Log: log.With("sub", "meter"),
 		TimeSync: cfg.Metering.TimeSync, Started: started,
 		Checkpoint: kvCheckpoint{g.store},
+		Alive:      g.sys.beat("meter link", 3*cfg.Metering.Interval+2*time.Minute),
 	})
 	if err != nil {
 		g.store.Close()
@@ -197,6 +207,10 @@ func newGateway(cfg config.Config, log *slog.Logger, started time.Time, gopts ga
 		bleSvc = bleWeb{h}
 	}
 	if err := g.setupCoAP(tariffs); err != nil {
+		g.store.Close()
+		return nil, err
+	}
+	if err := g.setupBoard(gopts.gpio); err != nil {
 		g.store.Close()
 		return nil, err
 	}
@@ -359,6 +373,7 @@ func (g *gateway) Run(ctx context.Context) error {
 	for i, f := range g.extra {
 		start(fmt.Sprintf("emulator %d", i), f)
 	}
+	start("system", g.sys.run)
 	start("admin socket", func(ctx context.Context) error { return serveAdmin(ctx, adminSocket(g.cfg.StateDir), g.store) })
 	<-ctx.Done()
 	g.log.Info("shutting down")

@@ -85,7 +85,8 @@ func TestBridge(t *testing.T) {
 	batID := energy.DeviceID("wisun:battery:021D129012340001-01")
 	pump(t, n, r.clk, time.Second, "devices", func() bool {
 		_, ok := r.pub.latest(batID, energy.StateOfCharge)
-		return len(r.reg.Devices()) == 3 && ok
+		_, gas := r.pub.latest(gasID, energy.GasVolume)
+		return len(r.reg.Devices()) == 3 && ok && gas
 	})
 
 	want := map[energy.DeviceID]energy.DeviceInfo{

@@ -372,6 +372,11 @@ func (m *Module) waitSendable(ctx context.Context) error {
 }
 
 func (m *Module) setJoined(peer string) {
+	// Health first: whoever WaitJoined wakes sees a consistent state
+	// (seen under qemu-user, where the gap between the two is wide).
+	if m.cfg.Health != nil {
+		m.cfg.Health.Clear(HealthNotJoined)
+	}
 	m.mu.Lock()
 	if !m.joined {
 		m.joined = true
@@ -379,9 +384,6 @@ func (m *Module) setJoined(peer string) {
 	}
 	m.peer = peer
 	m.mu.Unlock()
-	if m.cfg.Health != nil {
-		m.cfg.Health.Clear(HealthNotJoined)
-	}
 }
 
 func (m *Module) setNotJoined(why string) {
