@@ -85,7 +85,7 @@ test: lint unit cross browser
 # 32-bit and byte order in the codecs. No -race (not on arm under qemu),
 # no soak.
 CROSS_PKGS := ./energy/... ./metering-link/... ./storage/... ./dr/... ./han/echonet/... ./han/wisun/... \
-	./board/... ./bus/ ./health/ ./devices/... ./internal/sdnotify/ ./internal/watchdog/
+	./han/ble/... ./han/wifi/coap/ ./board/... ./bus/ ./health/ ./devices/... ./internal/sdnotify/ ./internal/watchdog/
 cross: test-deps
 	GOARCH=arm64 $(GO) test -exec qemu-aarch64-static -count=1 -timeout 15m -skip '^TestSoak$$' $(CROSS_PKGS)
 	GOARCH=arm GOARM=7 $(GO) test -exec qemu-arm-static -count=1 -timeout 15m -skip '^TestSoak$$' $(CROSS_PKGS)
@@ -111,7 +111,7 @@ dist: ui
 	DIST=$(CURDIR)/dist $(GO) test -count=1 -run '^TestDist' ./buildroot/
 
 bench: test-deps build
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./metering-link/... ./storage/... ./dr/... ./han/wifi/coap/... ./test/...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
 	cd $(UI) && GATEWAYD_BIN=$(CURDIR)/$(BIN) npm run --silent bench
 
 # The long reliability runs: 200 power-cut rounds, 15 simulated years.
