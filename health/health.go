@@ -10,11 +10,16 @@ import (
 	"time"
 )
 
-// Condition is one active health problem.
+// Condition is one active health condition.
 type Condition struct {
 	Code    string    `json:"code"`
 	Message string    `json:"message"`
 	Since   time.Time `json:"since"`
+	// Info marks a condition that says what is off by configuration or
+	// hardware (no GPIO on this board), not that something is wrong: it
+	// does not make the gateway "degraded", light the fault LED or hold
+	// back the boot-success mark.
+	Info bool `json:"info,omitempty"`
 }
 
 // Registry holds the active conditions.
@@ -33,13 +38,18 @@ func New(now func() time.Time) *Registry {
 
 // Set raises (or updates the message of) the condition code. Since keeps the
 // time it was first raised.
-func (r *Registry) Set(code, message string) {
+func (r *Registry) Set(code, message string) { r.set(code, message, false) }
+
+// SetInfo raises an informational condition (see [Condition.Info]).
+func (r *Registry) SetInfo(code, message string) { r.set(code, message, true) }
+
+func (r *Registry) set(code, message string, info bool) {
 	r.mu.Lock()
 	c, ok := r.conds[code]
 	if !ok {
 		c = Condition{Code: code, Since: r.now()}
 	}
-	c.Message = message
+	c.Message, c.Info = message, info
 	r.conds[code] = c
 	subs := r.subs
 	r.mu.Unlock()

@@ -35,3 +35,21 @@ func TestRegistry(t *testing.T) {
 		t.Fatalf("events %v", events)
 	}
 }
+
+func TestInfoCondition(t *testing.T) {
+	r := New(time.Now)
+	r.SetInfo("board_io_unavailable", "no GPIO")
+	r.Set("meter_link_down", "no reply")
+	got := map[string]bool{}
+	for _, c := range r.Conditions() {
+		got[c.Code] = c.Info
+	}
+	if !got["board_io_unavailable"] || got["meter_link_down"] || len(got) != 2 {
+		t.Fatalf("conditions %v", got)
+	}
+	// Raising it again as a problem makes it one.
+	r.Set("board_io_unavailable", "gpio broke")
+	if c := r.Conditions()[0]; c.Code != "board_io_unavailable" || c.Info {
+		t.Fatalf("%+v", c)
+	}
+}

@@ -64,8 +64,10 @@
 //	                 "message": "no reply from the meter",
 //	                 "since": "2025-03-01T12:00:00Z"}]}
 //
-// status is "ok" when there are no conditions and "degraded" otherwise;
-// conditions is always an array, ordered by code; since is RFC 3339.
+// status is "degraded" when a condition other than an informational one
+// is active, "ok" otherwise; conditions is always an array, ordered by
+// code; since is RFC 3339; "info": true marks an informational condition
+// (what is off by configuration or hardware, e.g. board_io_unavailable).
 //
 // # GET /api/v1/meter
 //

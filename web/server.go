@@ -269,6 +269,7 @@ type conditionJSON struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Since   string `json:"since"`
+	Info    bool   `json:"info,omitempty"`
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
@@ -279,11 +280,11 @@ func (s *Server) healthNow() healthJSON {
 	out := healthJSON{Status: "ok", Conditions: []conditionJSON{}}
 	if s.opts.Health != nil {
 		for _, c := range s.opts.Health.Conditions() {
-			out.Conditions = append(out.Conditions, conditionJSON{Code: c.Code, Message: c.Message, Since: formatTime(c.Since)})
+			out.Conditions = append(out.Conditions, conditionJSON{Code: c.Code, Message: c.Message, Since: formatTime(c.Since), Info: c.Info})
+			if !c.Info {
+				out.Status = "degraded"
+			}
 		}
-	}
-	if len(out.Conditions) > 0 {
-		out.Status = "degraded"
 	}
 	return out
 }

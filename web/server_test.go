@@ -157,6 +157,13 @@ func TestHealth(t *testing.T) {
 	checkSecurityHeaders(t, r)
 	jsonEqual(t, r.body, `{"status":"ok","conditions":[]}`)
 
+	// An informational condition is listed but does not degrade.
+	reg.SetInfo("board_io_unavailable", "no GPIO")
+	r = do(t, "GET", url+"/api/v1/health", "")
+	jsonEqual(t, r.body, `{"status":"ok","conditions":[
+		{"code":"board_io_unavailable","message":"no GPIO","since":"2025-03-01T12:00:00Z","info":true}]}`)
+	reg.Clear("board_io_unavailable")
+
 	reg.Set("meter_link_down", "no reply from the meter")
 	r = do(t, "GET", url+"/api/v1/health", "")
 	jsonEqual(t, r.body, `{"status":"degraded","conditions":[

@@ -96,7 +96,7 @@ func (g *gateway) boardOff(err error) error {
 	}
 	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
 	g.log.Warn("board I/O off: running without it", "configured", strings.Join(want, ", "), "err", msg)
-	g.health.Set(board.CondUnavailable, fmt.Sprintf("board I/O off (%s): %s", strings.Join(want, ", "), msg))
+	g.health.SetInfo(board.CondUnavailable, fmt.Sprintf("board I/O off (%s): %s", strings.Join(want, ", "), msg))
 	return nil
 }
 
@@ -115,7 +115,7 @@ func (g *gateway) ledState() board.State {
 		st[board.RoleDR] = ds.Event != "" || len(ds.Shed) > 0 || ds.Level > 0
 	}
 	for _, c := range h.Conditions() {
-		if !infoCondition(c.Code) {
+		if !c.Info {
 			st[board.RoleFault] = true
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gatewayd-project/gatewayd/board"
 	"github.com/gatewayd-project/gatewayd/health"
 	"github.com/gatewayd-project/gatewayd/internal/sdnotify"
 	"github.com/gatewayd-project/gatewayd/internal/watchdog"
@@ -38,16 +37,12 @@ func (s *systemWire) beat(name string, maxSilence time.Duration) func() {
 	return s.live.Register(name, maxSilence)
 }
 
-// infoConditions are health conditions that say what is off by
-// configuration or hardware, not that something is wrong: they light no
-// fault LED and do not hold back the boot-success mark.
-func infoCondition(code string) bool { return code == board.CondUnavailable }
 
 // summary is the one-line health status for STATUS=.
 func summary(h *health.Registry) string {
 	var faults, infos []string
 	for _, c := range h.Conditions() {
-		if infoCondition(c.Code) {
+		if c.Info {
 			infos = append(infos, c.Code)
 		} else {
 			faults = append(faults, c.Code)

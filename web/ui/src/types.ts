@@ -44,6 +44,8 @@ export interface Condition {
   code: string;
   message: string;
   since: string;
+  /** informational: what is off by configuration or hardware; not "degraded" */
+  info?: boolean;
 }
 
 export interface Health {
