@@ -37,7 +37,6 @@ func (s *systemWire) beat(name string, maxSilence time.Duration) func() {
 	return s.live.Register(name, maxSilence)
 }
 
-
 // summary is the one-line health status for STATUS=.
 func summary(h *health.Registry) string {
 	var faults, infos []string
