@@ -2,45 +2,21 @@ package echonetip
 
 import (
 	"context"
-	"errors"
-	"os"
-	"os/exec"
-	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/gatewayd-project/gatewayd/energy/clocktest"
 	"github.com/gatewayd-project/gatewayd/han/echonet"
 	"github.com/gatewayd-project/gatewayd/han/echonet/emul"
+	"github.com/gatewayd-project/gatewayd/internal/netnstest"
 )
 
-// netnsEnv marks the re-executed test binary running in its own network
-// namespace.
-const netnsEnv = "ECHONETIP_TEST_NETNS"
-
 // TestMulticastLoopback discovers an emulated Home by multicast on "lo".
-// It re-executes itself in a new network namespace (so the host's
-// loopback is never touched) and turns MULTICAST on for lo there.
+// It runs in a network namespace of its own (so the host's loopback is
+// never touched), where lo is up with MULTICAST.
 func TestMulticastLoopback(t *testing.T) {
-	if os.Getenv(netnsEnv) == "" {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestMulticastLoopback$", "-test.v", "-test.count=1")
-		cmd.Env = append(os.Environ(), netnsEnv+"=1")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET}
-		out, err := cmd.CombinedOutput()
-		var ee *exec.ExitError
-		switch {
-		case err != nil && !errors.As(err, &ee):
-			t.Skipf("multicast on loopback needs a private network namespace (root, CLONE_NEWNET): %v", err)
-		case err != nil:
-			t.Fatalf("in a network namespace: %v\n%s", err, out)
-		}
-		t.Logf("in a network namespace:\n%s", out)
+	if !netnstest.Run(t) {
 		return
-	}
-	if err := loopbackMulticast(); err != nil {
-		t.Fatalf("lo up with MULTICAST: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -89,22 +65,4 @@ func TestMulticastLoopback(t *testing.T) {
 	}
 	cancel()
 	srv.Wait()
-}
-
-// loopbackMulticast sets lo UP and MULTICAST (in the test's namespace).
-func loopbackMulticast() error {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	ifr, err := unix.NewIfreq("lo")
-	if err != nil {
-		return err
-	}
-	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
-		return err
-	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP | unix.IFF_MULTICAST)
-	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
 }
