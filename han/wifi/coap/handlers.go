@@ -273,29 +273,10 @@ func (s *Server) info(w mux.ResponseWriter, r *mux.Message) {
 	}
 	switch r.Code() {
 	case codes.GET:
-		s.mu.Lock()
-		e, ok := s.registered(w, ep)
-		var b []byte
-		if ok {
-			b, _ = json.Marshal(e.info)
-		}
-		s.mu.Unlock()
-		if ok {
-			replyJSON(w, codes.Content, b)
-		}
+		s.getDoc(w, ep, func(e *endpoint) any { return e.info })
 	case codes.PUT, codes.POST:
-		b, err := readBody(r)
-		if err != nil {
-			reply(w, codes.RequestEntityTooLarge, "%v", err)
-			return
-		}
-		var in Info
-		if err := decodeDoc(r, b, &in); err != nil {
-			badDoc(w, err)
-			return
-		}
-		if err := in.check(); err != nil {
-			reply(w, codes.BadRequest, "%v", err)
+		in, ok := readDoc[Info](w, r)
+		if !ok {
 			return
 		}
 		s.mu.Lock()
@@ -320,6 +301,41 @@ func (s *Server) info(w mux.ResponseWriter, r *mux.Message) {
 	default:
 		reply(w, codes.MethodNotAllowed, "GET or PUT")
 	}
+}
+
+// getDoc answers a GET with the JSON of one of a registered endpoint's
+// documents.
+func (s *Server) getDoc(w mux.ResponseWriter, ep string, doc func(*endpoint) any) {
+	s.mu.Lock()
+	e, ok := s.registered(w, ep)
+	var b []byte
+	if ok {
+		b, _ = json.Marshal(doc(e))
+	}
+	s.mu.Unlock()
+	if ok {
+		replyJSON(w, codes.Content, b)
+	}
+}
+
+// readDoc reads, decodes (JSON or CBOR) and checks a request's document;
+// on failure it has answered (4.13, 4.15 or 4.00 with the reason).
+func readDoc[T interface{ check() error }](w mux.ResponseWriter, r *mux.Message) (T, bool) {
+	var v T
+	b, err := readBody(r)
+	if err != nil {
+		reply(w, codes.RequestEntityTooLarge, "%v", err)
+		return v, false
+	}
+	if err := decodeDoc(r, b, &v); err != nil {
+		badDoc(w, err)
+		return v, false
+	}
+	if err := v.check(); err != nil {
+		reply(w, codes.BadRequest, "%v", err)
+		return v, false
+	}
+	return v, true
 }
 
 func badDoc(w mux.ResponseWriter, err error) {
@@ -433,29 +449,10 @@ func (s *Server) status(w mux.ResponseWriter, r *mux.Message) {
 	}
 	switch r.Code() {
 	case codes.GET:
-		s.mu.Lock()
-		e, ok := s.registered(w, ep)
-		var b []byte
-		if ok {
-			b, _ = json.Marshal(e.status)
-		}
-		s.mu.Unlock()
-		if ok {
-			replyJSON(w, codes.Content, b)
-		}
+		s.getDoc(w, ep, func(e *endpoint) any { return e.status })
 	case codes.POST, codes.PUT:
-		b, err := readBody(r)
-		if err != nil {
-			reply(w, codes.RequestEntityTooLarge, "%v", err)
-			return
-		}
-		var st Status
-		if err := decodeDoc(r, b, &st); err != nil {
-			badDoc(w, err)
-			return
-		}
-		if err := st.check(); err != nil {
-			reply(w, codes.BadRequest, "%v", err)
+		st, ok := readDoc[Status](w, r)
+		if !ok {
 			return
 		}
 		now := s.o.Clock.Now()
