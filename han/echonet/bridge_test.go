@@ -102,7 +102,9 @@ func TestBridge(t *testing.T) {
 		}
 	}
 	rd, _ := r.pub.latest(gasID, energy.GasVolume)
-	if rd.Value.String() != "123.456" || rd.Legal || rd.Source != "echonet/wisun" || !rd.Measured.Equal(r.clk.Now()) {
+	// Measured on the bridge's clock at the poll that read it (the pump
+	// may have advanced the clock since, for the slower devices).
+	if rd.Value.String() != "123.456" || rd.Legal || rd.Source != "echonet/wisun" || rd.Measured.Before(t0) || rd.Measured.After(r.clk.Now()) {
 		t.Errorf("gas reading %+v", rd)
 	}
 	if st := r.state(t, acID); !st.On || st.PowerW != 500 || st.EnergyWh != 12345 {
