@@ -1,0 +1,5 @@
+//go:build race
+
+package homekit
+
+func init() { raceDetector = true }
