@@ -2,4 +2,5 @@
 
 package homekit
 
-func init() { raceDetector = true }
+// raceDetector: the test binary runs with -race.
+const raceDetector = true

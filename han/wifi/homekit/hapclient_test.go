@@ -39,9 +39,6 @@ import (
 	"github.com/gatewayd-project/gatewayd/internal/netnstest"
 )
 
-// raceDetector is set by hapclient_race_test.go under -race.
-var raceDetector bool
-
 // hapTimeout bounds every exchange with the accessory; verifySettle is
 // the pause after pair-verify (see pairVerify).
 const (
@@ -463,7 +460,7 @@ func TestHAPPairedSession(t *testing.T) {
 			"that pairing triggers (about 2 runs in 5): hap's conn.Read sets conn.ss unlocked on net/http's " +
 			"background-read goroutine while conn.Write reads it (pair-verify M4), and dnssd's " +
 			"serviceHandle.UpdateText (from hap's savePairing, pair-setup M5) writes the service's TXT unlocked " +
-			"while the responder goroutine reads it; run without -race")
+			"while the responder goroutine reads it; `make unit` runs it without -race")
 	}
 	if !netnstest.Run(t) {
 		return

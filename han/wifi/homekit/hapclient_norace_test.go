@@ -1,0 +1,6 @@
+//go:build !race
+
+package homekit
+
+// raceDetector: the test binary runs with -race.
+const raceDetector = false
