@@ -1,6 +1,9 @@
 package energy
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Clock is the injected source of time. Long-running behaviour (poll plans,
 // retention, tariffs, DR windows) takes a Clock so tests can run a year in
@@ -30,3 +33,16 @@ type sysTimer struct{ t *time.Timer }
 
 func (t sysTimer) C() <-chan time.Time { return t.t.C }
 func (t sysTimer) Stop() bool          { return t.t.Stop() }
+
+// Sleep waits d on c, or until ctx is done; it reports whether the full
+// d passed (false: ctx ended first).
+func Sleep(ctx context.Context, c Clock, d time.Duration) bool {
+	t := c.NewTimer(d)
+	select {
+	case <-ctx.Done():
+		t.Stop()
+		return false
+	case <-t.C():
+		return true
+	}
+}

@@ -45,25 +45,38 @@ func TestMain(m *testing.M) {
 type proc struct {
 	t    testing.TB
 	cmd  *exec.Cmd
-	mu   sync.Mutex
-	out  bytes.Buffer // stdout and stderr interleaved
+	out  lockedBuf // stdout and stderr interleaved
 	done chan struct{}
 	err  error
 }
 
-type lockedWriter struct{ p *proc }
-
-func (w lockedWriter) Write(b []byte) (int, error) {
-	w.p.mu.Lock()
-	defer w.p.mu.Unlock()
-	return w.p.out.Write(b)
+// lockedBuf is a buffer a process writes while a test reads it.
+type lockedBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
 }
 
-func start(t testing.TB, args ...string) *proc {
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func start(t testing.TB, args ...string) *proc { return startEnv(t, nil, args...) }
+
+// startEnv starts gatewayd with env added to the test's environment.
+func startEnv(t testing.TB, env []string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, cmd: exec.Command(binary, args...), done: make(chan struct{})}
-	p.cmd.Stdout = lockedWriter{p}
-	p.cmd.Stderr = lockedWriter{p}
+	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Stdout = &p.out
+	p.cmd.Stderr = &p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -85,11 +98,7 @@ func start(t testing.TB, args ...string) *proc {
 	return p
 }
 
-func (p *proc) output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.String()
-}
+func (p *proc) output() string { return p.out.String() }
 
 // waitOutput waits until the output matches re and returns the first group.
 func (p *proc) waitOutput(re string, d time.Duration) string {

@@ -3,7 +3,6 @@ package test
 import (
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -11,33 +10,6 @@ import (
 	"time"
 )
 
-// startEnv is start with extra environment variables.
-func startEnv(t testing.TB, env []string, args ...string) *proc {
-	t.Helper()
-	p := &proc{t: t, cmd: exec.Command(binary, args...), done: make(chan struct{})}
-	p.cmd.Env = append(os.Environ(), env...)
-	p.cmd.Stdout = lockedWriter{p}
-	p.cmd.Stderr = lockedWriter{p}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-		if t.Failed() {
-			t.Logf("output of %v:\n%s", args, p.output())
-		}
-	})
-	return p
-}
 
 // fakeSystemd is a NOTIFY_SOCKET listener recording every datagram.
 type fakeSystemd struct {

@@ -93,12 +93,8 @@ func (h *hanBLE) run(ctx context.Context) error {
 		// adapter unplugged), BLE is down until the next one opens.
 		h.g.health.Set(condBLENoAdapter, fmt.Sprintf("BLE adapter %s: %v (retry in %v)", h.g.cfg.HAN.BLE.HCI, err, backoff))
 		h.log.Warn("ble: adapter session ended; retrying", "err", err, "in", backoff, "no_adapter", errors.Is(err, ble.ErrNoAdapter))
-		t := h.g.clock.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !energy.Sleep(ctx, h.g.clock, backoff) {
 			return nil
-		case <-t.C():
 		}
 		backoff = min(2*backoff, bleRetryMax)
 	}

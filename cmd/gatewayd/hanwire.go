@@ -90,12 +90,8 @@ func (h *hanWisun) run(ctx context.Context) error {
 		}
 		h.log.Warn("wisun: module session ended; reopening", "err", err, "in", backoff)
 		h.g.health.Set(wisun.HealthNotJoined, fmt.Sprintf("Wi-SUN module on %s: %v", h.cfg.Port, err))
-		t := h.g.clock.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !energy.Sleep(ctx, h.g.clock, backoff) {
 			return nil
-		case <-t.C():
 		}
 		backoff = min(2*backoff, time.Minute)
 	}

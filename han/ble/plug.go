@@ -75,12 +75,8 @@ func (h *Hub) runPlug(ctx context.Context, d *device, p *plugSession) {
 			backoff = h.o.Backoff
 		}
 		h.o.Log.Warn("ble: appliance connection ended; reconnecting", "id", d.id, "err", err, "in", backoff)
-		t := h.o.Clock.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !energy.Sleep(ctx, h.o.Clock, backoff) {
 			return
-		case <-t.C():
 		}
 		backoff = min(2*backoff, h.o.MaxBackoff)
 	}

@@ -170,12 +170,8 @@ func (e *Emulator) Run(ctx context.Context) error {
 			return nil
 		}
 		e.o.Log.Warn("coap appliance: session ended; reconnecting", "ep", e.o.Identity, "err", err, "in", backoff)
-		t := e.o.Clock.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !energy.Sleep(ctx, e.o.Clock, backoff) {
 			return nil
-		case <-t.C():
 		}
 		backoff = min(2*backoff, 30*time.Second)
 	}

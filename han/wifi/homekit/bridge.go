@@ -186,12 +186,8 @@ func (b *Bridge) Run(ctx context.Context) error {
 			continue
 		}
 		b.o.Log.Warn("homekit: server stopped; restarting", "err", err, "in", backoff)
-		t := b.o.Clock.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !energy.Sleep(ctx, b.o.Clock, backoff) {
 			return nil
-		case <-t.C():
 		}
 		backoff = min(2*backoff, time.Minute)
 	}
