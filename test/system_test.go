@@ -10,7 +10,6 @@ import (
 	"time"
 )
 
-
 // fakeSystemd is a NOTIFY_SOCKET listener recording every datagram.
 type fakeSystemd struct {
 	conn *net.UnixConn
