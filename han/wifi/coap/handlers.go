@@ -254,15 +254,24 @@ func decodeDoc(r *mux.Message, b []byte, v any) error {
 		}
 		return nil
 	case message.AppCBOR:
-		dm, _ := cbor.DecOptions{MaxNestedLevels: 4, MaxArrayElements: 16, MaxMapPairs: 16,
-			ExtraReturnErrors: cbor.ExtraDecErrorUnknownField}.DecMode()
-		if err := dm.Unmarshal(b, v); err != nil {
+		if err := docDec.Unmarshal(b, v); err != nil {
 			return fmt.Errorf("cbor: %w", err)
 		}
 		return nil
 	}
 	return errUnsupported
 }
+
+// docDec decodes the CBOR documents (/info, /status); built once, not
+// per request.
+var docDec = func() cbor.DecMode {
+	dm, err := cbor.DecOptions{MaxNestedLevels: 4, MaxArrayElements: 16, MaxMapPairs: 16,
+		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField}.DecMode()
+	if err != nil {
+		panic(err) // constant options: a programming error, caught by every test
+	}
+	return dm
+}()
 
 var errUnsupported = errors.New("content format: want application/json (50) or application/cbor (60)")
 
