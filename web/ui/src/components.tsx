@@ -1,6 +1,6 @@
 import type { ComponentChildren, InputHTMLAttributes } from 'preact';
 import { useState } from 'preact/hooks';
-import { ApiError } from './api';
+import { ApiError, api, errText } from './api';
 import { t } from './i18n';
 
 // ---- icons (SVG elements built by the DOM, so the CSP is happy) ----
@@ -247,5 +247,37 @@ export function PageHead(props: { title: string; children?: ComponentChildren })
       </h1>
       {props.children && <div class="page-head-extra">{props.children}</div>}
     </div>
+  );
+}
+
+/**
+ * DeleteButton asks first, then DELETEs path: onDone after success, the
+ * API's message to onError otherwise (null when a new try starts).
+ */
+export function DeleteButton(props: {
+  label: string;
+  question: string;
+  confirmLabel?: string;
+  path: string;
+  onDone: () => void;
+  onError: (msg: string | null) => void;
+}) {
+  return (
+    <ConfirmButton
+      label={props.label}
+      question={props.question}
+      confirmLabel={props.confirmLabel ?? props.label}
+      danger
+      class="btn-small"
+      onConfirm={async () => {
+        props.onError(null);
+        try {
+          await api(props.path, { method: 'DELETE' });
+          props.onDone();
+        } catch (ex) {
+          props.onError(errText(ex));
+        }
+      }}
+    />
   );
 }

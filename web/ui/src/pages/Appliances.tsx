@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
-import { api, errText } from '../api';
-import { Badge, Card, ConfirmButton, Field, FormError, Notice, fieldErr, formErr, toFormErr, type FormErr } from '../components';
+import { api } from '../api';
+import { Badge, Card, DeleteButton, Field, FormError, Notice, fieldErr, formErr, toFormErr, type FormErr } from '../components';
 import * as fmt from '../fmt';
 import { useApi } from '../hooks';
 import { t } from '../i18n';
@@ -66,22 +66,15 @@ export function AppliancesCard() {
                 <p class="muted small">{t('set.created', { date: fmt.dateTime(a.created) })}</p>
               </div>
               <div class="row-actions">
-                <ConfirmButton
+                <DeleteButton
                   label={t('set.revoke')}
                   question={t('coapdev.revokeQ', { name: a.name })}
-                  confirmLabel={t('set.revoke')}
-                  danger
-                  class="btn-small"
-                  onConfirm={async () => {
-                    setRowErr(null);
-                    try {
-                      await api(`/appliances/${encodeURIComponent(a.identity)}`, { method: 'DELETE' });
-                      if (paired?.identity === a.identity) setPaired(null);
-                      list.reload();
-                    } catch (ex) {
-                      setRowErr(errText(ex));
-                    }
+                  path={`/appliances/${encodeURIComponent(a.identity)}`}
+                  onDone={() => {
+                    if (paired?.identity === a.identity) setPaired(null);
+                    list.reload();
                   }}
+                  onError={setRowErr}
                 />
               </div>
             </li>

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
-import { ApiError, api } from '../api';
-import { Badge, Card, ConfirmButton, Field, FormError, Loading, Notice, fieldErr, formErr, toFormErr, type FormErr } from '../components';
+import { api } from '../api';
+import { Badge, Card, DeleteButton, Field, FormError, Loading, Notice, fieldErr, formErr, toFormErr, type FormErr } from '../components';
 import * as fmt from '../fmt';
 import { useApi } from '../hooks';
 import { t, tx } from '../i18n';
@@ -146,21 +146,13 @@ export function RemoveBLE({ d, onDone }: { d: Device; onDone: () => void }) {
   const [err, setErr] = useState('');
   return (
     <div class="ble-remove" data-device={d.id}>
-      <ConfirmButton
+      <DeleteButton
         label={t('ble.remove')}
         question={t('ble.removeQ', { name: fmt.deviceName(d) })}
         confirmLabel={t('ble.removeYes')}
-        danger
-        class="btn-small"
-        onConfirm={async () => {
-          setErr('');
-          try {
-            await api(`/devices/${encodeURIComponent(d.id)}`, { method: 'DELETE' });
-            onDone();
-          } catch (e) {
-            setErr(e instanceof ApiError ? e.message : String(e));
-          }
-        }}
+        path={`/devices/${encodeURIComponent(d.id)}`}
+        onDone={onDone}
+        onError={(msg) => setErr(msg ?? '')}
       />
       {err && (
         <p class="form-error" role="alert">

@@ -4,7 +4,7 @@ import { LangSelect } from '../App';
 import {
   Badge,
   Card,
-  ConfirmButton,
+  DeleteButton,
   Field,
   FormError,
   Icon,
@@ -132,21 +132,12 @@ function UserRow({ u, me, onChanged }: { u: User; me: string; onChanged: () => v
         <button type="button" class="btn btn-secondary btn-small" onClick={() => setResetting(!resetting)} aria-expanded={resetting}>
           {t('set.resetPw')}
         </button>
-        <ConfirmButton
+        <DeleteButton
           label={t('common.delete')}
           question={t('set.deleteUserQ', { user: u.name })}
-          confirmLabel={t('common.delete')}
-          danger
-          class="btn-small"
-          onConfirm={async () => {
-            setErr(null);
-            try {
-              await api(`/users/${encodeURIComponent(u.name)}`, { method: 'DELETE' });
-              onChanged();
-            } catch (ex) {
-              setErr(errText(ex));
-            }
-          }}
+          path={`/users/${encodeURIComponent(u.name)}`}
+          onDone={onChanged}
+          onError={setErr}
         />
       </div>
       {resetting && (
@@ -282,22 +273,15 @@ function TokensCard() {
                 <p class="muted small">{t('set.created', { date: fmt.dateTime(tk.created) })}</p>
               </div>
               <div class="row-actions">
-                <ConfirmButton
+                <DeleteButton
                   label={t('set.revoke')}
                   question={t('set.revokeQ', { name: tk.name })}
-                  confirmLabel={t('set.revoke')}
-                  danger
-                  class="btn-small"
-                  onConfirm={async () => {
-                    setRowErr(null);
-                    try {
-                      await api(`/tokens/${encodeURIComponent(tk.id)}`, { method: 'DELETE' });
-                      if (created?.id === tk.id) setCreated(null);
-                      tokens.reload();
-                    } catch (ex) {
-                      setRowErr(errText(ex));
-                    }
+                  path={`/tokens/${encodeURIComponent(tk.id)}`}
+                  onDone={() => {
+                    if (created?.id === tk.id) setCreated(null);
+                    tokens.reload();
                   }}
+                  onError={setRowErr}
                 />
               </div>
             </li>
