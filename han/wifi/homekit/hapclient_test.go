@@ -11,7 +11,6 @@ package homekit
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/ecdh"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -480,15 +479,7 @@ func TestHAPPairedSession(t *testing.T) {
 	b := newTestBridge(t, reg, Options{Store: st, Name: "Test Gateway", Addr: addr, Watch: reg.Watch,
 		Grid: &fakeGrid{}, Meter: fakeMeter{w: 4321, wh: 9876543},
 		Debounce: 50 * time.Millisecond, Refresh: 200 * time.Millisecond})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	runBridge(t, b)
 	// Pair setup, on one connection.
 	ctl := newHAPController()
 	var h *hapConn

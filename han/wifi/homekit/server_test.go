@@ -30,13 +30,9 @@ import (
 // tlv8 decodes a TLV8 body (items of one fragment each, as M2 has).
 func tlv8(t *testing.T, b []byte) map[byte][]byte {
 	t.Helper()
-	m := map[byte][]byte{}
-	for len(b) > 0 {
-		if len(b) < 2 || len(b) < 2+int(b[1]) {
-			t.Fatalf("truncated TLV8 %x", b)
-		}
-		m[b[0]] = append(m[b[0]], b[2:2+int(b[1])]...)
-		b = b[2+int(b[1]):]
+	m, err := tlvDecode(b)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return m
 }
@@ -64,15 +60,7 @@ func TestHAPServerAnnouncesAndPairs(t *testing.T) {
 	st := newStore()
 	b := newTestBridge(t, reg, Options{Store: st, Name: "Test Gateway", Addr: "127.0.0.1:0", Watch: reg.Watch,
 		Debounce: 50 * time.Millisecond, Refresh: 200 * time.Millisecond})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Error(err)
-		}
-	}()
+	runBridge(t, b)
 
 	// The mDNS announcement and its TXT record.
 	const instance = "Test_Gateway._hap._tcp.local."

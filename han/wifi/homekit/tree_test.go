@@ -1,6 +1,7 @@
 package homekit
 
 import (
+	"context"
 	"encoding/json"
 	"net/http/httptest"
 	"slices"
@@ -58,6 +59,19 @@ func newTestBridge(t *testing.T, reg Registry, o Options) *Bridge {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// runBridge runs b until the test ends; Run must return without error.
+func runBridge(t *testing.T, b *Bridge) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
 }
 
 func TestAccessoryDatabaseMatchesDevices(t *testing.T) {
